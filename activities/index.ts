@@ -1,0 +1,13 @@
+import type { Db } from '../lib/prisma';
+import { createInAppNotifier, type Notifier } from './notifier';
+import { createProcedureActivities } from './procedure';
+
+export interface ActivityDeps {
+  db: Db;
+  notifier?: Notifier;
+}
+
+/** Every activity the worker registers, built from its dependencies. */
+export function createActivities({ db, notifier = createInAppNotifier(db) }: ActivityDeps) {
+  return { ...createProcedureActivities({ db, notifier }) };
+}

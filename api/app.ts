@@ -1,0 +1,31 @@
+import express from 'express';
+import type { Client } from '@temporalio/client';
+import type { Db } from '../lib/prisma';
+import type { DefinitionRegistry } from '../definitions';
+import { authenticate } from './auth';
+import { errorHandler, notFound } from './errors';
+import { procedureRoutes } from './routes';
+import { ProcedureService } from './services/procedures';
+
+export interface AppDeps {
+  db: Db;
+  temporal: Client;
+  definitions: DefinitionRegistry;
+}
+
+export function createApp({ db, temporal, definitions }: AppDeps) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.use(express.json({ limit: '256kb' }));
+  app.use(authenticate(db));
+  app.use(procedureRoutes(new ProcedureService({ db, temporal, definitions }), db));
+  app.use((req) => {
+    throw notFound(`route ${req.method} ${req.path}`);
+  });
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,75 @@
+/**
+ * Idempotency-Key support for unsafe requests: the first request with a key runs and its response
+ * is stored; a repeat with the same key, route and body replays that response, whatever happened
+ * in between. For decisions the key is also the Temporal update id, so even a request retried
+ * after an API crash takes effect once.
+ */
+import { createHash } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import type { Db } from '../lib/prisma';
+import { Prisma } from '../generated/prisma/client';
+import { ApiError, badRequest } from './errors';
+import { principalOf } from './auth';
+
+/** A running first request is assumed dead (API crashed) after this long. */
+const IN_PROGRESS_TTL_MS = 60_000;
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    idempotencyKey?: string;
+  }
+}
+
+export function idempotent(db: Db): RequestHandler {
+  return async (req, res, next) => {
+    const key = req.header('idempotency-key');
+    if (key === undefined) return next();
+    if (!/^[A-Za-z0-9_.:-]{8,128}$/.test(key)) {
+      throw badRequest('Idempotency-Key must be 8–128 characters of [A-Za-z0-9_.:-]', [{ path: 'header.Idempotency-Key' }]);
+    }
+    const me = principalOf(req);
+    const route = `${req.method} ${req.baseUrl}${req.path}`;
+    const requestHash = createHash('sha256').update(JSON.stringify(req.body ?? null)).digest('hex');
+    const id = { personId_key: { personId: me.personId, key } };
+
+    try {
+      await db.idempotencyRecord.create({ data: { personId: me.personId, key, route, requestHash } });
+    } catch (err) {
+      if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002')) throw err;
+      const prior = await db.idempotencyRecord.findUnique({ where: id });
+      if (!prior) throw new ApiError(409, 'RequestInProgress', 'a request with this Idempotency-Key is in progress');
+      if (prior.route !== route || prior.requestHash !== requestHash) {
+        throw new ApiError(422, 'IdempotencyKeyReused', 'this Idempotency-Key was used for a different request');
+      }
+      if (prior.statusCode !== null) {
+        res.setHeader('Idempotent-Replayed', 'true');
+        res.status(prior.statusCode).json(prior.responseBody);
+        return;
+      }
+      // The first request is still running, or died with its process: take over once it is stale.
+      const takeover = await db.idempotencyRecord.updateMany({
+        where: { personId: me.personId, key, statusCode: null, createdAt: { lt: new Date(Date.now() - IN_PROGRESS_TTL_MS) } },
+        data: { createdAt: new Date() },
+      });
+      if (takeover.count === 0) throw new ApiError(409, 'RequestInProgress', 'a request with this Idempotency-Key is in progress');
+    }
+
+    req.idempotencyKey = key;
+    const json = res.json.bind(res);
+    res.json = (body: unknown) => {
+      const done =
+        res.statusCode >= 500
+          ? db.idempotencyRecord.deleteMany({ where: { personId: me.personId, key } }) // let a retry run again
+          : db.idempotencyRecord.update({
+              where: id,
+              data: { statusCode: res.statusCode, responseBody: body as Prisma.InputJsonValue },
+            });
+      done.then(
+        () => json(body),
+        (err: unknown) => next(err),
+      );
+      return res;
+    };
+    next();
+  };
+}

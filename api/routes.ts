@@ -1,0 +1,134 @@
+/**
+ * HTTP routes: zod parse → service → typed error → status. Nothing else happens here.
+ */
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import type { Db } from '../lib/prisma';
+import { CancelBody, ObjectionBody, SignOffBody } from '../workflows/procedure/contract';
+import { principalOf, assertInScope } from './auth';
+import { idempotent } from './idempotency';
+import { ApiError, notFound } from './errors';
+import { ProcedureService, currentYear } from './services/procedures';
+
+const Year = z.number().int().min(2013).max(2100);
+const Id = z.string().min(1).max(100);
+const StartHouseholdExit = z.object({ householdId: Id, year: Year.optional(), comment: z.string().max(2000).optional() }).strict();
+const StartVillageExits = z
+  .object({ villageId: Id, year: Year.optional(), householdIds: z.array(Id).min(1).max(500).optional() })
+  .strict();
+const CaseParams = z.object({ caseId: z.string().uuid() });
+const Paging = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
+const OverdueQuery = Paging.extend({ staleDays: z.coerce.number().int().min(1).max(3650).optional() });
+const NotificationQuery = Paging.extend({ unread: z.enum(['true', 'false']).optional() });
+const HouseholdQuery = Paging.extend({ villageId: Id.optional(), status: z.enum(['POOR', 'EXITING', 'EXITED']).optional() });
+
+/** Parses one part of a request; a failure becomes a 400 with the zod paths, prefixed by the part. */
+function parse<T extends z.ZodTypeAny>(schema: T, value: unknown, part: 'body' | 'params' | 'query'): z.infer<T> {
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) {
+    throw new ApiError(
+      400,
+      'ValidationError',
+      'invalid request',
+      result.error.issues.map((i) => ({ path: [part, ...i.path].join('.'), message: i.message, code: i.code })),
+    );
+  }
+  return result.data;
+}
+
+export function procedureRoutes(service: ProcedureService, db: Db): Router {
+  const r = Router();
+  const once = idempotent(db);
+  const key = (req: Request) => req.idempotencyKey;
+
+  r.get('/me', (req, res) => {
+    res.json(principalOf(req));
+  });
+
+  r.post('/procedures/household-exit', once, async (req, res) => {
+    const body = parse(StartHouseholdExit, req.body, 'body');
+    const result = await service.startHouseholdExit(principalOf(req), body.householdId, body.year ?? currentYear(), body.comment);
+    if (result.outcome === 'already_open') {
+      throw new ApiError(409, 'CaseAlreadyOpen', 'this household already has an open exit case for the year', result);
+    }
+    if (result.outcome === 'not_eligible') throw new ApiError(409, 'NotEligible', result.reason);
+    res.status(201).json(result);
+  });
+
+  r.post('/procedures/household-exit/bulk', once, async (req, res) => {
+    const body = parse(StartVillageExits, req.body, 'body');
+    res.json(await service.startVillageHouseholdExits(principalOf(req), body.villageId, body.year ?? currentYear(), body.householdIds));
+  });
+
+  r.get('/procedures/:caseId', async (req, res) => {
+    const { caseId } = parse(CaseParams, req.params, 'params');
+    res.json(await service.get(principalOf(req), caseId));
+  });
+
+  r.post('/procedures/:caseId/sign-off', once, async (req, res) => {
+    const { caseId } = parse(CaseParams, req.params, 'params');
+    res.json(await service.signOff(principalOf(req), caseId, parse(SignOffBody, req.body, 'body'), key(req)));
+  });
+
+  r.post('/procedures/:caseId/objections', once, async (req, res) => {
+    const { caseId } = parse(CaseParams, req.params, 'params');
+    res.status(201).json(await service.raiseObjection(principalOf(req), caseId, parse(ObjectionBody, req.body, 'body'), key(req)));
+  });
+
+  r.post('/procedures/:caseId/cancel', once, async (req, res) => {
+    const { caseId } = parse(CaseParams, req.params, 'params');
+    res.json(await service.cancel(principalOf(req), caseId, parse(CancelBody, req.body, 'body'), key(req)));
+  });
+
+  r.get('/inbox', async (req, res) => {
+    const { limit } = parse(Paging, req.query, 'query');
+    res.json({ items: await service.inbox(principalOf(req), limit) });
+  });
+
+  r.get('/supervision/overdue', async (req, res) => {
+    const { limit, staleDays } = parse(OverdueQuery, req.query, 'query');
+    res.json({ items: await service.overdue(principalOf(req), staleDays, limit) });
+  });
+
+  r.get('/notifications', async (req, res) => {
+    const { limit, unread } = parse(NotificationQuery, req.query, 'query');
+    const me = principalOf(req);
+    const items = await db.notification.findMany({
+      where: { recipientId: me.personId, ...(unread === 'true' ? { readAt: null } : {}) },
+      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+      take: limit,
+    });
+    res.json({ items });
+  });
+
+  r.post('/notifications/:id/read', async (req, res) => {
+    const { id } = parse(z.object({ id: z.string().uuid() }), req.params, 'params');
+    const me = principalOf(req);
+    const updated = await db.notification.updateMany({ where: { id, recipientId: me.personId, readAt: null }, data: { readAt: new Date() } });
+    if (updated.count === 0 && !(await db.notification.findFirst({ where: { id, recipientId: me.personId } }))) throw notFound(`notification ${id}`);
+    res.status(204).end();
+  });
+
+  r.get('/households', async (req, res) => {
+    const q = parse(HouseholdQuery, req.query, 'query');
+    const me = principalOf(req);
+    if (q.villageId) {
+      const village = await db.orgUnit.findUnique({ where: { id: q.villageId } });
+      if (!village) throw notFound(`village ${q.villageId}`);
+      assertInScope(me, village.path);
+    }
+    const villages = await db.orgUnit.findMany({ where: { level: 'VILLAGE', path: { startsWith: me.orgPath } }, select: { id: true } });
+    const items = await db.household.findMany({
+      where: {
+        villageId: q.villageId ?? { in: villages.map((v) => v.id) },
+        ...(q.status ? { status: q.status } : {}),
+      },
+      include: { members: true },
+      orderBy: { registryNo: 'asc' },
+      take: q.limit,
+    });
+    res.json({ items });
+  });
+
+  return r;
+}

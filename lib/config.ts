@@ -1,0 +1,30 @@
+import { z } from 'zod';
+
+const Config = z.object({
+  DATABASE_URL: z.string().url(),
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  API_PORT: z.coerce.number().int().positive().default(3000),
+});
+
+export interface AppConfig {
+  databaseUrl: string;
+  temporalAddress: string;
+  temporalNamespace: string;
+  apiPort: number;
+}
+
+/** Reads the environment once, refusing to start on a bad value (and never echoing secrets). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = Config.safeParse(env);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => i.path.join('.')).join(', ');
+    throw new Error(`invalid configuration: ${fields}`);
+  }
+  return {
+    databaseUrl: parsed.data.DATABASE_URL,
+    temporalAddress: parsed.data.TEMPORAL_ADDRESS,
+    temporalNamespace: parsed.data.TEMPORAL_NAMESPACE,
+    apiPort: parsed.data.API_PORT,
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * Builds a five-level org tree with people, bearer tokens and 建档立卡 households. Used by the demo
+ * seed (scripts/seed.ts) and by the tests (each test file builds its own tree under a unique
+ * prefix, so tests never share rows). Idempotent: running it twice changes nothing.
+ */
+import type { Db } from './prisma';
+import { hashToken } from '../api/auth';
+import type { OrgLevel, Role } from '../workflows/procedure/definition';
+
+export interface DemoOptions {
+  /** prefix of every id and token, e.g. "demo" or a test's unique tag */
+  prefix: string;
+  townships?: number;
+  villagesPerTownship?: number;
+  householdsPerVillage?: number;
+  profile?: string;
+}
+
+export interface DemoUnit {
+  id: string;
+  name: string;
+  level: OrgLevel;
+  path: string;
+  /** bearer token of this unit's staff member, deputy in charge and main leader */
+  tokens: Record<Role, string>;
+  people: Record<Role, string>;
+}
+
+export interface DemoTree {
+  province: DemoUnit;
+  city: DemoUnit;
+  county: DemoUnit;
+  townships: DemoUnit[];
+  villages: DemoUnit[];
+  households: Array<{ id: string; villageId: string; registryNo: string; headName: string }>;
+}
+
+const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '赵', '黄', '周', '吴', '徐', '孙', '马', '朱', '胡', '郭', '何', '高', '林', '罗'];
+const GIVEN = ['建国', '秀英', '志强', '桂兰', '德明', '玉梅', '国华', '春生', '金凤', '永福', '海燕', '保平', '翠花', '文斌', '兰英'];
+const TITLES: Record<OrgLevel, Record<Role, string>> = {
+  PROVINCE: { LEADER: '省扶贫开发领导小组组长', DEPUTY: '省扶贫开发领导小组副组长', STAFF: '省扶贫办工作人员' },
+  CITY: { LEADER: '市委书记', DEPUTY: '分管副市长', STAFF: '市扶贫办工作人员' },
+  COUNTY: { LEADER: '县委书记', DEPUTY: '分管副县长', STAFF: '县扶贫办工作人员' },
+  TOWNSHIP: { LEADER: '乡镇党委书记', DEPUTY: '分管副乡镇长', STAFF: '乡镇扶贫工作站干部' },
+  VILLAGE: { LEADER: '村党支部书记', DEPUTY: '驻村第一书记', STAFF: '村委会文书' },
+};
+const ROLES: Role[] = ['STAFF', 'DEPUTY', 'LEADER'];
+
+const personName = (n: number) => `${SURNAMES[n % SURNAMES.length]}${GIVEN[Math.floor(n / SURNAMES.length) % GIVEN.length]}`;
+
+export async function buildDemoTree(db: Db, opts: DemoOptions): Promise<DemoTree> {
+  const { prefix, townships = 2, villagesPerTownship = 2, householdsPerVillage = 10, profile = 'national' } = opts;
+  let personSeq = 0;
+
+  async function unit(level: OrgLevel, localId: string, name: string, parent?: DemoUnit): Promise<DemoUnit> {
+    const id = `${prefix}-${localId}`;
+    const path = `${parent?.path ?? '/'}${id}/`;
+    await db.orgUnit.upsert({
+      where: { id },
+      create: { id, code: id, name, level, parentId: parent?.id, path, profile: level === 'PROVINCE' ? profile : null },
+      update: {},
+    });
+    const tokens = {} as Record<Role, string>;
+    const people = {} as Record<Role, string>;
+    for (const role of ROLES) {
+      const personId = `${id}-${role.toLowerCase()}`;
+      const token = `${prefix}.${localId}.${role.toLowerCase()}.token`;
+      await db.person.upsert({
+        where: { id: personId },
+        create: { id: personId, name: personName(personSeq), title: TITLES[level][role], role, orgUnitId: id },
+        update: {},
+      });
+      await db.apiToken.upsert({
+        where: { tokenHash: hashToken(token) },
+        create: { tokenHash: hashToken(token), label: `demo token of ${personId}`, personId },
+        update: {},
+      });
+      personSeq++;
+      tokens[role] = token;
+      people[role] = personId;
+    }
+    return { id, name, level, path, tokens, people };
+  }
+
+  const province = await unit('PROVINCE', 'p', '山西省');
+  const city = await unit('CITY', 'c', '吕梁市', province);
+  const county = await unit('COUNTY', 'k', '临县', city);
+  const townshipNames = ['城庄镇', '白文镇', '安业乡', '雷家碛乡'];
+  const villageNames = ['郝家坡村', '南沟村', '刘家会村', '杨家庄村', '前青塘村', '后青塘村', '木瓜坪村', '东坡村'];
+  const tree: DemoTree = { province, city, county, townships: [], villages: [], households: [] };
+  for (let t = 0; t < townships; t++) {
+    const township = await unit('TOWNSHIP', `t${t + 1}`, townshipNames[t % townshipNames.length], county);
+    tree.townships.push(township);
+    for (let v = 0; v < villagesPerTownship; v++) {
+      const n = t * villagesPerTownship + v;
+      const village = await unit('VILLAGE', `v${n + 1}`, villageNames[n % villageNames.length], township);
+      tree.villages.push(village);
+      for (let h = 0; h < householdsPerVillage; h++) {
+        const id = `${prefix}-hh-${n + 1}-${h + 1}`;
+        const registryNo = `${prefix}-141124-${String(n + 1).padStart(3, '0')}-${String(h + 1).padStart(4, '0')}`;
+        const headName = personName(1000 + n * householdsPerVillage + h);
+        const memberCount = 2 + (h % 4);
+        await db.household.upsert({
+          where: { id },
+          create: {
+            id,
+            registryNo,
+            headName,
+            villageId: village.id,
+            memberCount,
+            incomePerCapita: 4200 + 150 * h,
+            foodClothingSecure: true,
+            compulsoryEducation: true,
+            basicMedical: true,
+            safeHousing: h % 7 !== 6,
+            members: {
+              create: Array.from({ length: memberCount }, (_, m) => ({
+                name: m === 0 ? headName : personName(2000 + n * 50 + h * 5 + m),
+                relation: ['户主', '配偶', '子女', '子女', '父母'][m],
+                birthYear: m === 0 ? 1965 + h : m === 1 ? 1967 + h : m === 4 ? 1945 : 1995 + m + h,
+              })),
+            },
+          },
+          update: {},
+        });
+        tree.households.push({ id, villageId: village.id, registryNo, headName });
+      }
+    }
+  }
+  return tree;
+}

@@ -1,0 +1,125 @@
+/**
+ * The real stack for tests: a Temporal server started from the pinned binaries in .venv (the
+ * time-skipping test server or the dev server), a worker with the real activities, the Express app
+ * over the real PostgreSQL (DATABASE_URL), and an org tree of its own under a unique prefix.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import request from 'supertest';
+import type { Express } from 'express';
+import { createApp } from '../../api/app';
+import { DefinitionRegistry } from '../../definitions';
+import { buildDemoTree, type DemoOptions, type DemoTree } from '../../lib/demo';
+import { createPrisma, type Db } from '../../lib/prisma';
+import { createWorker } from '../../worker/worker';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/procedure/contract';
+
+const root = join(__dirname, '..', '..');
+function binary(envVar: string, name: string): string {
+  const path = process.env[envVar] ?? join(root, '.venv', 'bin', name);
+  if (!existsSync(path)) throw new Error(`${path} is missing: run scripts/install.sh (or set ${envVar})`);
+  return path;
+}
+
+let runtimeInstalled = false;
+function quietRuntime() {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+/** temporal.api.enums.v1.IndexedValueType of each SDK search attribute type */
+const INDEXED_VALUE_TYPE: Record<string, number> = { TEXT: 1, KEYWORD: 2, INT: 3, DOUBLE: 4, BOOL: 5, DATETIME: 6, KEYWORD_LIST: 7 };
+
+export type ServerKind = 'time-skipping' | 'dev';
+
+export async function startTemporal(kind: ServerKind): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  if (kind === 'time-skipping') {
+    const env = await TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: binary('TEMPORAL_TEST_SERVER', 'temporal-test-server') } },
+    });
+    await env.connection.operatorService.addSearchAttributes({
+      namespace: env.namespace ?? 'default',
+      searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, INDEXED_VALUE_TYPE[k.type]])),
+    });
+    return env;
+  }
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: binary('TEMPORAL_CLI', 'temporal') },
+      searchAttributes: SEARCH_ATTRIBUTE_KEYS,
+      extraArgs: ['--log-level', 'error'],
+    },
+  });
+}
+
+export const uniquePrefix = (tag: string) => `${tag}${randomBytes(3).toString('hex')}`;
+
+export interface Stack {
+  env: TestWorkflowEnvironment;
+  db: Db;
+  app: Express;
+  tree: DemoTree;
+  /** supertest agent with a bearer token */
+  as(token: string): {
+    get(path: string): request.Test;
+    post(path: string, body?: object, headers?: Record<string, string>): request.Test;
+  };
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(kind: ServerKind, tree: Partial<DemoOptions> & { tag: string }): Promise<Stack> {
+  const env = await startTemporal(kind);
+  const db = createPrisma(undefined, 5);
+  const demo = await buildDemoTree(db, { prefix: uniquePrefix(tree.tag), ...tree });
+  const app = createApp({ db, temporal: env.client, definitions: DefinitionRegistry.loadFrom() });
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+
+  const stack: Stack = {
+    env,
+    db,
+    app,
+    tree: demo,
+    as(token) {
+      const auth = { Authorization: `Bearer ${token}` };
+      return {
+        get: (path) => request(app).get(path).set(auth),
+        post: (path, body, headers = {}) => request(app).post(path).set(auth).set(headers).send(body),
+      };
+    },
+    async startWorker() {
+      worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', db });
+      running = worker.run();
+    },
+    async stopWorker() {
+      worker?.shutdown();
+      await running;
+      worker = undefined;
+    },
+    async stop() {
+      await stack.stopWorker();
+      await env.teardown();
+      await db.$disconnect();
+    },
+  };
+  await stack.startWorker();
+  return stack;
+}
+
+/** Polls until `check` returns a value (for projections written after a timer fired). */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Household exit (贫困户退出) driven through the HTTP API from village appraisal to registry
+ * marking, on the time-skipping test server (notice periods are skipped, not waited).
+ * Steps and their basis: national 2016 exit rule; 000 篇三 第四十条, 第四十二条; 000 篇五 第十三条.
+ */
+import { startStack, type Stack } from './helpers/stack';
+
+let s: Stack;
+beforeAll(async () => {
+  s = await startStack('time-skipping', { tag: 'he', townships: 1, villagesPerTownship: 2, householdsPerVillage: 3 });
+});
+afterAll(async () => s?.stop());
+
+const attachment = { name: '民主评议会议记录.pdf', uri: 'https://docs.example.gov.cn/minutes/2026-001.pdf' };
+
+describe('household exit through the API', () => {
+  test('given a poor household, when every stage is signed, then it is announced and marked in the registry', async () => {
+    const village = s.tree.villages[0];
+    const township = s.tree.townships[0];
+    const county = s.tree.county;
+    const household = s.tree.households.find((h) => h.villageId === village.id)!;
+
+    const started = await s.as(village.tokens.STAFF).post('/procedures/household-exit', { householdId: household.id, year: 2026 });
+    expect(started.status).toBe(201);
+    const caseId: string = started.body.caseId;
+    expect(started.body.case.stage.key).toBe('village_appraisal');
+
+    const sign = (token: string, stageKey: string, extra: object = {}) =>
+      s.as(token).post(`/procedures/${caseId}/sign-off`, { stageKey, decision: 'approve', ...extra });
+
+    expect((await sign(village.tokens.STAFF, 'village_appraisal', { comment: '村民代表会议评议通过', attachments: [attachment] })).status).toBe(200);
+    const verified = await sign(village.tokens.DEPUTY, 'village_verification', { confirmations: ['household_acknowledged'] });
+    expect(verified.status).toBe(200);
+    expect(verified.body.stage.key).toBe('village_notice');
+
+    await s.env.sleep('8 days'); // 村内公示 7 natural days
+    const atTownship = await s.as(township.tokens.STAFF).get(`/procedures/${caseId}`);
+    expect(atTownship.body.currentStageKey).toBe('township_verification');
+
+    expect((await sign(township.tokens.STAFF, 'township_verification')).status).toBe(200);
+    await s.env.sleep('8 days'); // 乡镇公示
+    expect((await sign(county.tokens.DEPUTY, 'county_approval', { comment: '县级查验合格，批准退出' })).status).toBe(200);
+    const announced = await sign(county.tokens.STAFF, 'announcement');
+    expect(announced.status).toBe(200);
+
+    const done = await s.env.client.workflow.getHandle(`household-exit:${household.id}:2026`).result();
+    expect(done.status).toBe('COMPLETED');
+
+    const view = await s.as(county.tokens.LEADER).get(`/procedures/${caseId}`);
+    expect(view.status).toBe(200);
+    expect(view.body.status).toBe('COMPLETED');
+    const trail = view.body.history.map((h: { action: string; stageKey: string }) => `${h.action}:${h.stageKey}`);
+    expect(trail).toEqual([
+      'STARTED:village_appraisal',
+      'STAGE_ENTERED:village_appraisal',
+      'APPROVED:village_appraisal',
+      'STAGE_ENTERED:village_verification',
+      'APPROVED:village_verification',
+      'STAGE_ENTERED:village_notice',
+      'NOTICE_PASSED:village_notice',
+      'STAGE_ENTERED:township_verification',
+      'APPROVED:township_verification',
+      'STAGE_ENTERED:township_notice',
+      'NOTICE_PASSED:township_notice',
+      'STAGE_ENTERED:county_approval',
+      'APPROVED:county_approval',
+      'STAGE_ENTERED:announcement',
+      'APPROVED:announcement',
+      'STAGE_ENTERED:registry_marking',
+      'AUTOMATIC_DONE:registry_marking',
+      'COMPLETED:registry_marking',
+    ]);
+    const appraisal = view.body.history.find((h: { action: string }) => h.action === 'APPROVED');
+    expect(appraisal).toMatchObject({ actorId: village.people.STAFF, actorOrgUnitId: village.id, actorRole: 'STAFF', comment: '村民代表会议评议通过' });
+    expect(appraisal.attachments).toEqual([attachment]);
+    expect(view.body.notices.map((n: { stageKey: string; status: string }) => `${n.stageKey}:${n.status}`)).toEqual([
+      'village_notice:PASSED',
+      'township_notice:PASSED',
+    ]);
+
+    const row = await s.db.household.findUniqueOrThrow({ where: { id: household.id } });
+    expect(row.status).toBe('EXITED');
+    expect(row.exitYear).toBe(2026);
+    expect(row.registryMarkedAt).not.toBeNull();
+    expect(row.registryMarkedBy).toBe(caseId);
+
+    const description = await s.env.client.workflow.getHandle(`household-exit:${household.id}:2026`).describe();
+    expect(description.typedSearchAttributes.get({ name: 'ProcedureType', type: 'KEYWORD' } as never)).toBe('household-exit');
+  });
+});

@@ -1,0 +1,449 @@
+/**
+ * The procedure engine: one durable workflow runs one case of any procedure definition.
+ *
+ * - The workflow owns the case. Every change of state is a history entry; Prisma rows are its
+ *   projection, written by the idempotent `projectCase` activity.
+ * - Decisions (sign-off, objection, cancellation) are updates with validators: a refused decision
+ *   throws an ApplicationFailure with a FailureType and leaves the case untouched.
+ * - Deadlines are `condition(moved, timeout)`; a missed one leads to the explicit overdue state and
+ *   the escalation ladder, which stops as soon as the stage is decided.
+ * - State is JSON only and carried across continue-as-new.
+ */
+import * as wf from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { ProcedureActivities } from '../../activities/procedure';
+import {
+  Actor,
+  CancelCommand,
+  CaseState,
+  CaseView,
+  FailureType,
+  HistoryAction,
+  HistoryEntry,
+  ObjectionCommand,
+  ProcedureInput,
+  SA,
+  SignOffCommand,
+  cancelUpdate,
+  objectionUpdate,
+  openedUpdate,
+  signOffUpdate,
+  statusQuery,
+} from './contract';
+import {
+  AutomaticStage,
+  DAY_MS,
+  NoticeStage,
+  ORG_LEVELS,
+  OrgLevel,
+  SignoffStage,
+  Stage,
+  addDuration,
+  escalationFor,
+} from './definition';
+
+const { projectCase, notify, runAutomaticAction } = wf.proxyActivities<ProcedureActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/** How many history entries a continued run carries (all of them are already projected). */
+const CARRIED_HISTORY = 50;
+
+function refuse(type: FailureType, message: string): never {
+  throw ApplicationFailure.create({ type, message, nonRetryable: true });
+}
+
+export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView> {
+  const def = input.definition;
+  const state: CaseState = input.carried ?? {
+    status: 'ACTIVE',
+    stageIndex: 0,
+    round: 0,
+    stageEnteredAt: new Date(Date.now()).toISOString(),
+    overdue: false,
+    remindersSent: 0,
+    escalationLevel: 0,
+    entered: false,
+    history: [],
+    projectedCount: 0,
+    seq: 0,
+  };
+  /** highest state seq whose projection has completed (workflow-local, not carried) */
+  let projectedSeq = input.carried ? input.carried.seq : 0;
+  let nextEntrySeq = state.history.length ? state.history[state.history.length - 1].seq + 1 : 1;
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  const nowIso = () => new Date(Date.now()).toISOString();
+  const currentStage = (): Stage => def.stages[state.stageIndex];
+  const unitAt = (level: OrgLevel): string => {
+    const id = input.orgPath[level];
+    if (!id) throw ApplicationFailure.nonRetryable(`case has no org unit at level ${level}`, 'InvalidInput');
+    return id;
+  };
+  const parentUnitOf = (level: OrgLevel): string => {
+    const i = ORG_LEVELS.indexOf(level);
+    return unitAt(ORG_LEVELS[Math.max(i - 1, 0)]);
+  };
+
+  function record(action: HistoryAction, stage: Stage, extra: Partial<HistoryEntry> = {}): HistoryEntry {
+    const entry: HistoryEntry = {
+      seq: nextEntrySeq++,
+      at: nowIso(),
+      action,
+      stageKey: stage.key,
+      stageName: stage.name,
+      round: state.round,
+      ...extra,
+    };
+    state.history.push(entry);
+    state.seq++;
+    return entry;
+  }
+
+  function upsertStageAttributes(): void {
+    const stage = currentStage();
+    wf.upsertSearchAttributes([
+      { key: SA.currentStage, value: state.status === 'ACTIVE' ? stage.key : state.status },
+      { key: SA.responsibleOrgUnit, value: state.status === 'ACTIVE' ? unitAt(stage.level) : null },
+      { key: SA.dueAt, value: state.status === 'ACTIVE' && state.dueAt ? new Date(state.dueAt) : null },
+      { key: SA.overdue, value: state.overdue },
+    ]);
+  }
+
+  /** Enters stage `index` (or completes the case past the last stage). Synchronous. */
+  function goTo(index: number): void {
+    if (index >= def.stages.length) {
+      state.status = 'COMPLETED';
+      state.closedAt = nowIso();
+      state.dueAt = undefined;
+      state.overdue = false;
+      record('COMPLETED', currentStage());
+      upsertStageAttributes();
+      return;
+    }
+    const stage = def.stages[index];
+    const enteredAt = Date.now();
+    state.stageIndex = index;
+    state.round++;
+    state.stageEnteredAt = new Date(enteredAt).toISOString();
+    state.overdue = false;
+    state.remindersSent = 0;
+    state.escalationLevel = 0;
+    state.dueAt =
+      stage.kind === 'signoff'
+        ? new Date(addDuration(enteredAt, stage.due)).toISOString()
+        : stage.kind === 'notice'
+          ? new Date(addDuration(enteredAt, stage.duration)).toISOString()
+          : undefined;
+    record('STAGE_ENTERED', stage, {
+      data: { kind: stage.kind, level: stage.level, responsibleOrgUnitId: unitAt(stage.level), dueAt: state.dueAt },
+    });
+    upsertStageAttributes();
+  }
+
+  const indexOf = (key: string): number => def.stages.findIndex((s) => s.key === key);
+
+  /** Hands new history entries and the current snapshot to the projection. */
+  async function project(): Promise<void> {
+    const seq = state.seq;
+    if (seq <= projectedSeq && state.projectedCount >= nextEntrySeq - 1) return;
+    const entries = state.history.filter((e) => e.seq > state.projectedCount);
+    state.projectedCount = nextEntrySeq - 1;
+    await projectCase({
+      caseId: input.caseId,
+      workflowId: wf.workflowInfo().workflowId,
+      procedureType: def.procedureType,
+      definitionId: def.id,
+      definitionVersion: def.version,
+      profile: def.profile,
+      subject: input.subject,
+      orgPath: input.orgPath,
+      subjectOrgUnitId: unitAt(def.subjectLevel),
+      year: input.year,
+      startedBy: input.startedBy,
+      startedAt: state.history.find((e) => e.action === 'STARTED')?.at,
+      snapshot: view(false),
+      stateSeq: seq,
+      entries,
+    });
+    projectedSeq = Math.max(projectedSeq, seq);
+  }
+
+  function view(withHistory = true): CaseView {
+    const stage = currentStage();
+    return {
+      caseId: input.caseId,
+      definitionId: def.id,
+      definitionVersion: def.version,
+      profile: def.profile,
+      status: state.status,
+      stage:
+        state.status === 'ACTIVE'
+          ? {
+              key: stage.key,
+              name: stage.name,
+              kind: stage.kind,
+              level: stage.level,
+              responsibleOrgUnitId: unitAt(stage.level),
+              roles: stage.kind === 'signoff' ? stage.roles : [],
+              round: state.round,
+              enteredAt: state.stageEnteredAt,
+              dueAt: state.dueAt,
+              overdue: state.overdue,
+              escalationLevel: state.escalationLevel,
+            }
+          : undefined,
+      history: withHistory ? state.history : [],
+    };
+  }
+
+  // ---- decisions ------------------------------------------------------------------------------
+
+  function assertActive(): void {
+    if (state.status !== 'ACTIVE') refuse(FailureType.CaseClosed, `case is ${state.status.toLowerCase()}`);
+  }
+
+  function assertActorInCase(actor: Actor): void {
+    if (!Object.values(input.orgPath).includes(actor.orgUnitId)) {
+      refuse(FailureType.WrongOrgUnit, 'actor does not belong to a unit responsible for this case');
+    }
+  }
+
+  function validateSignOff(cmd: SignOffCommand): SignoffStage {
+    if (!SignOffCommand.safeParse(cmd).success) refuse(FailureType.InvalidInput, 'malformed sign-off');
+    assertActive();
+    const stage = currentStage();
+    if (cmd.stageKey !== stage.key) {
+      const target = indexOf(cmd.stageKey);
+      if (target < 0) refuse(FailureType.WrongStage, `procedure has no stage "${cmd.stageKey}"`);
+      if (target < state.stageIndex) refuse(FailureType.AlreadyDecided, `stage "${cmd.stageKey}" is already signed`);
+      refuse(FailureType.WrongStage, `case is at stage "${stage.key}", not "${cmd.stageKey}"`);
+    }
+    if (stage.kind !== 'signoff') refuse(FailureType.WrongStage, `stage "${stage.key}" is a ${stage.kind} stage, not a sign-off`);
+    if (cmd.actor.orgUnitId !== unitAt(stage.level)) {
+      refuse(FailureType.WrongOrgUnit, `stage "${stage.key}" must be signed by its ${stage.level.toLowerCase()} unit`);
+    }
+    if (!stage.roles.includes(cmd.actor.role)) {
+      refuse(FailureType.WrongRole, `stage "${stage.key}" must be signed by ${stage.roles.join(' or ')}`);
+    }
+    if (cmd.decision === 'reject' && !stage.onReject) refuse(FailureType.NotRejectable, `stage "${stage.key}" cannot be rejected`);
+    if (cmd.decision === 'approve') {
+      const missing = stage.confirmations.filter((c) => !cmd.confirmations.includes(c.key));
+      if (missing.length) {
+        refuse(FailureType.MissingConfirmation, `missing confirmations: ${missing.map((c) => `${c.key} (${c.label})`).join(', ')}`);
+      }
+    }
+    return stage;
+  }
+
+  function validateObjection(cmd: ObjectionCommand): NoticeStage {
+    if (!ObjectionCommand.safeParse(cmd).success) refuse(FailureType.InvalidInput, 'malformed objection');
+    assertActive();
+    assertActorInCase(cmd.actor);
+    const stage = currentStage();
+    if (stage.kind !== 'notice' || !state.dueAt || Date.now() >= Date.parse(state.dueAt)) {
+      refuse(FailureType.NoticeNotOpen, 'no public notice is open on this case');
+    }
+    return stage;
+  }
+
+  function validateCancel(cmd: CancelCommand): void {
+    if (!CancelCommand.safeParse(cmd).success) refuse(FailureType.InvalidInput, 'malformed cancellation');
+    assertActive();
+    assertActorInCase(cmd.actor);
+    if (cmd.actor.role === 'STAFF') refuse(FailureType.WrongRole, 'only a deputy in charge or main leader may cancel a case');
+  }
+
+  wf.setHandler(
+    signOffUpdate,
+    async (cmd) => {
+      const stage = validateSignOff(cmd); // again: another update may have moved the case since validation
+      const common = { actor: cmd.actor, comment: cmd.comment, attachments: cmd.attachments };
+      if (cmd.decision === 'approve') {
+        record('APPROVED', stage, { ...common, data: { confirmations: cmd.confirmations } });
+        goTo(state.stageIndex + 1);
+      } else {
+        const returnTo = stage.onReject!.returnTo;
+        record('REJECTED', stage, { ...common, data: { returnTo } });
+        goTo(indexOf(returnTo));
+      }
+      await project();
+      return view();
+    },
+    { validator: (cmd) => void validateSignOff(cmd) },
+  );
+
+  wf.setHandler(
+    objectionUpdate,
+    async (cmd) => {
+      const stage = validateObjection(cmd);
+      const returnTo = stage.onObjection.returnTo;
+      record('OBJECTION', stage, {
+        actor: cmd.actor,
+        comment: cmd.content,
+        attachments: cmd.attachments,
+        data: { objectorName: cmd.objectorName, returnTo, objectionId: wf.currentUpdateInfo()?.id },
+      });
+      goTo(indexOf(returnTo));
+      await project();
+      return view();
+    },
+    { validator: (cmd) => void validateObjection(cmd) },
+  );
+
+  wf.setHandler(
+    cancelUpdate,
+    async (cmd) => {
+      validateCancel(cmd);
+      state.status = 'CANCELLED';
+      state.closedAt = nowIso();
+      record('CANCELLED', currentStage(), { actor: cmd.actor, comment: cmd.reason });
+      upsertStageAttributes();
+      await project();
+      return view();
+    },
+    { validator: (cmd) => void validateCancel(cmd) },
+  );
+
+  wf.setHandler(openedUpdate, async () => {
+    await wf.condition(() => projectedSeq >= 1);
+    return view();
+  });
+
+  wf.setHandler(statusQuery, () => view());
+
+  // ---- stages ---------------------------------------------------------------------------------
+
+  type Checkpoint = { at: number; kind: 'reminder'; n: number } | { at: number; kind: 'rung'; n: number };
+
+  function checkpointsOf(stage: SignoffStage): Checkpoint[] {
+    const policy = escalationFor(def, stage);
+    const due = Date.parse(state.dueAt!);
+    const entered = Date.parse(state.stageEnteredAt);
+    const reminders = [...policy.remindBefore]
+      .map((d) => due - Math.round(d.days * DAY_MS))
+      .filter((at) => at > entered)
+      .sort((a, b) => a - b)
+      .map((at, n): Checkpoint => ({ at, kind: 'reminder', n: n + 1 }));
+    const rungs = policy.ladder.map(
+      (rung, n): Checkpoint => ({
+        at: rung.after ? addDuration(due, rung.after) : addDuration(due, { days: policy.grace.days * n, calendar: 'natural' }),
+        kind: 'rung',
+        n: n + 1,
+      }),
+    );
+    return [...reminders, ...rungs];
+  }
+
+  async function fire(stage: SignoffStage, cp: Checkpoint, round: number): Promise<void> {
+    const policy = escalationFor(def, stage);
+    const responsible = unitAt(stage.level);
+    if (cp.kind === 'reminder') {
+      const sent = await notify({
+        caseId: input.caseId,
+        kind: 'REMINDER',
+        dedupeKey: `${input.caseId}:${round}:reminder:${cp.n}`,
+        orgUnitId: responsible,
+        roles: stage.roles,
+        title: `待办提醒：${input.subject.name}「${stage.name}」将于 ${state.dueAt!.slice(0, 10)} 到期`,
+        body: `${def.name}（${input.subject.name}）的「${stage.name}」尚未办理，办理时限为 ${state.dueAt}。`,
+      });
+      state.remindersSent = Math.max(state.remindersSent, cp.n);
+      record('REMINDED', stage, { data: { n: cp.n, orgUnitId: responsible, recipients: sent.recipients } });
+      return;
+    }
+    if (!state.overdue) {
+      state.overdue = true;
+      record('OVERDUE', stage, { data: { dueAt: state.dueAt } });
+      upsertStageAttributes();
+    }
+    const rung = policy.ladder[cp.n - 1];
+    const orgUnitId = rung.unit === 'parent' ? parentUnitOf(stage.level) : responsible;
+    const sent = await notify({
+      caseId: input.caseId,
+      kind: 'ESCALATION',
+      dedupeKey: `${input.caseId}:${round}:escalation:${cp.n}`,
+      orgUnitId,
+      roles: rung.roles,
+      title: `逾期督办（第${cp.n}级·${rung.label}）：${input.subject.name}「${stage.name}」已超期`,
+      body: `${def.name}（${input.subject.name}）的「${stage.name}」应于 ${state.dueAt} 前办结，现已逾期，请督促办理。`,
+    });
+    state.escalationLevel = Math.max(state.escalationLevel, cp.n);
+    record('ESCALATED', stage, {
+      data: { rung: cp.n, label: rung.label, orgUnitId, dueAt: state.dueAt, recipients: sent.recipients },
+    });
+  }
+
+  async function runSignoff(stage: SignoffStage, round: number): Promise<void> {
+    const moved = () => state.round !== round || state.status !== 'ACTIVE';
+    for (const cp of checkpointsOf(stage)) {
+      const done = cp.kind === 'reminder' ? cp.n <= state.remindersSent : cp.n <= state.escalationLevel;
+      if (done) continue;
+      const wait = cp.at - Date.now();
+      if (wait > 0 && (await wf.condition(moved, wait))) return;
+      if (moved()) return;
+      await fire(stage, cp, round);
+      await project();
+    }
+    await wf.condition(moved);
+  }
+
+  async function runNotice(stage: NoticeStage, round: number): Promise<void> {
+    const moved = () => state.round !== round || state.status !== 'ACTIVE';
+    const wait = Date.parse(state.dueAt!) - Date.now();
+    if (wait > 0 && (await wf.condition(moved, wait))) return;
+    if (moved()) return;
+    record('NOTICE_PASSED', stage, { data: { endsAt: state.dueAt } });
+    goTo(state.stageIndex + 1);
+  }
+
+  async function runAutomatic(stage: AutomaticStage, round: number): Promise<void> {
+    const result = await runAutomaticAction({
+      action: stage.action,
+      caseId: input.caseId,
+      subject: input.subject,
+      year: input.year,
+    });
+    if (state.round !== round || state.status !== 'ACTIVE') return; // cancelled meanwhile
+    record('AUTOMATIC_DONE', stage, { data: { action: stage.action, ...result } });
+    goTo(state.stageIndex + 1);
+  }
+
+  // ---- main loop ------------------------------------------------------------------------------
+
+  if (!input.carried) {
+    record('STARTED', def.stages[0], { actor: input.startedBy, comment: input.comment });
+    goTo(0);
+  }
+
+  while (state.status === 'ACTIVE') {
+    await project();
+    const stage = currentStage();
+    const round = state.round;
+    switch (stage.kind) {
+      case 'signoff':
+        await runSignoff(stage, round);
+        break;
+      case 'notice':
+        await runNotice(stage, round);
+        break;
+      case 'automatic':
+        await runAutomatic(stage, round);
+        break;
+    }
+    if (state.status === 'ACTIVE' && wf.workflowInfo().continueAsNewSuggested) {
+      await wf.condition(wf.allHandlersFinished);
+      await project();
+      await wf.continueAsNew<typeof procedureWorkflow>({
+        ...input,
+        carried: { ...state, history: state.history.slice(-CARRIED_HISTORY) },
+      });
+    }
+  }
+
+  await wf.condition(wf.allHandlersFinished);
+  await project();
+  return view();
+}
