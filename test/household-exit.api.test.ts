@@ -87,4 +87,25 @@ describe('household exit through the API', () => {
     const description = await s.env.client.workflow.getHandle(`household-exit:${household.id}:2026`).describe();
     expect(description.typedSearchAttributes.get({ name: 'ProcedureType', type: 'KEYWORD' } as never)).toBe('household-exit');
   });
+
+  test('given a village list, when started in bulk, then every poor household gets one case and a repeat opens none', async () => {
+    const village = s.tree.villages[1];
+    const households = s.tree.households.filter((h) => h.villageId === village.id);
+    const first = await s.as(s.tree.townships[0].tokens.STAFF).post('/procedures/household-exit/bulk', { villageId: village.id, year: 2026 });
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ started: households.length, alreadyOpen: 0, notEligible: 0 });
+    const inbox = await s.as(village.tokens.STAFF).get('/inbox');
+    expect(inbox.body.items.map((i: { stageKey: string }) => i.stageKey)).toEqual(households.map(() => 'village_appraisal'));
+    const again = await s.as(village.tokens.STAFF).post('/procedures/household-exit/bulk', { villageId: village.id, year: 2026 });
+    // the households are EXITING now, so only an explicit list reaches them
+    expect(again.body).toMatchObject({ started: 0, results: [] });
+    const explicit = await s.as(village.tokens.STAFF).post('/procedures/household-exit/bulk', {
+      villageId: village.id,
+      year: 2026,
+      householdIds: households.map((h) => h.id),
+    });
+    expect(explicit.body).toMatchObject({ started: 0, alreadyOpen: households.length });
+    const outsider = await s.as(s.tree.villages[0].tokens.LEADER).post('/procedures/household-exit/bulk', { villageId: village.id });
+    expect(outsider.status).toBe(403);
+  });
 });

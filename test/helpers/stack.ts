@@ -4,6 +4,7 @@
  * over the real PostgreSQL (DATABASE_URL), and an org tree of its own under a unique prefix.
  */
 import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -74,7 +75,11 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(kind: ServerKind, tree: Partial<DemoOptions> & { tag: string }): Promise<Stack> {
+export async function startStack(
+  kind: ServerKind,
+  tree: Partial<DemoOptions> & { tag: string },
+  { inProcessWorker = true } = {},
+): Promise<Stack> {
   const env = await startTemporal(kind);
   const db = createPrisma(undefined, 5);
   const demo = await buildDemoTree(db, { prefix: uniquePrefix(tree.tag), ...tree });
@@ -109,7 +114,7 @@ export async function startStack(kind: ServerKind, tree: Partial<DemoOptions> & 
       await db.$disconnect();
     },
   };
-  await stack.startWorker();
+  if (inProcessWorker) await stack.startWorker();
   return stack;
 }
 
@@ -122,4 +127,40 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     if (Date.now() > until) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** A worker in its own process (worker/main.ts), to be killed for real. */
+export interface WorkerProcess {
+  /** SIGKILL to the whole process group: no graceful shutdown, nothing flushed */
+  kill(): Promise<void>;
+}
+
+export async function spawnWorker(env: TestWorkflowEnvironment): Promise<WorkerProcess> {
+  const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), ['worker/main.ts'], {
+    cwd: root,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default' },
+  });
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker did not start: ${output}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('worker polling')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${output}`)));
+  });
+  return {
+    async kill() {
+      process.kill(-child.pid!, 'SIGKILL');
+      await exited;
+    },
+  };
 }

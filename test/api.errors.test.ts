@@ -1,0 +1,187 @@
+/**
+ * The API refuses what it must: 401 without a valid token, 403 outside one's org unit or role,
+ * 409 for a wrong stage, a second sign-off or a closed case, 400 with the zod paths for malformed
+ * input — and the case is untouched each time. The same Idempotency-Key twice has one effect.
+ */
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { startStack, type Stack } from './helpers/stack';
+
+let s: Stack;
+beforeAll(async () => {
+  s = await startStack('time-skipping', { tag: 'err', townships: 2, villagesPerTownship: 1, householdsPerVillage: 4 });
+});
+afterAll(async () => s?.stop());
+
+const v1 = () => s.tree.villages[0];
+const v2 = () => s.tree.villages[1];
+const householdOf = (villageId: string, n = 0) => s.tree.households.filter((h) => h.villageId === villageId)[n];
+const stepCount = (caseId: string) => s.db.stepRecord.count({ where: { procedureId: caseId } });
+
+async function startCase(n: number) {
+  const res = await s.as(v1().tokens.STAFF).post('/procedures/household-exit', { householdId: householdOf(v1().id, n).id, year: 2026 });
+  expect(res.status).toBe(201);
+  return res.body.caseId as string;
+}
+
+describe('authentication', () => {
+  test('no token, a malformed token or an unknown token is 401', async () => {
+    expect((await request(s.app).get('/inbox')).status).toBe(401);
+    expect((await request(s.app).get('/inbox').set('Authorization', 'Basic abc')).status).toBe(401);
+    const unknown = await request(s.app).get('/inbox').set('Authorization', 'Bearer this-token-does-not-exist');
+    expect(unknown.status).toBe(401);
+    expect(unknown.body.error.code).toBe('Unauthenticated');
+  });
+});
+
+describe('authorization by org unit and role', () => {
+  let caseId: string;
+  beforeAll(async () => {
+    caseId = await startCase(0);
+  });
+
+  test('a household of another village cannot be started: 403', async () => {
+    const res = await s.as(v2().tokens.STAFF).post('/procedures/household-exit', { householdId: householdOf(v1().id, 1).id, year: 2026 });
+    expect(res.status).toBe(403);
+  });
+
+  test('another village cannot read or sign the case: 403, nothing changes', async () => {
+    expect((await s.as(v2().tokens.LEADER).get(`/procedures/${caseId}`)).status).toBe(403);
+    const before = await stepCount(caseId);
+    const res = await s.as(v2().tokens.STAFF).post(`/procedures/${caseId}/sign-off`, { stageKey: 'village_appraisal', decision: 'approve' });
+    expect(res.status).toBe(403);
+    expect(await stepCount(caseId)).toBe(before);
+  });
+
+  test('the township above may read the case but not sign the village stage: 403 WrongOrgUnit', async () => {
+    const township = s.tree.townships[0];
+    expect((await s.as(township.tokens.STAFF).get(`/procedures/${caseId}`)).status).toBe(200);
+    const res = await s.as(township.tokens.LEADER).post(`/procedures/${caseId}/sign-off`, { stageKey: 'village_appraisal', decision: 'approve' });
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe('WrongOrgUnit');
+  });
+
+  test('county approval needs a deputy in charge or main leader: staff get 403 WrongRole', async () => {
+    const id = await startCase(2);
+    const sign = (token: string, stageKey: string, extra: object = {}) =>
+      s.as(token).post(`/procedures/${id}/sign-off`, { stageKey, decision: 'approve', ...extra });
+    expect((await sign(v1().tokens.STAFF, 'village_appraisal')).status).toBe(200);
+    expect((await sign(v1().tokens.STAFF, 'village_verification', { confirmations: ['household_acknowledged'] })).status).toBe(200);
+    await s.env.sleep('8 days');
+    expect((await sign(s.tree.townships[0].tokens.STAFF, 'township_verification')).status).toBe(200);
+    await s.env.sleep('8 days');
+    const res = await sign(s.tree.county.tokens.STAFF, 'county_approval');
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe('WrongRole');
+    expect((await sign(s.tree.county.tokens.DEPUTY, 'county_approval')).status).toBe(200);
+  });
+
+  test('a staff member cannot cancel; a leader of the unit above can, and then the case is closed: 409', async () => {
+    const id = await startCase(3);
+    const refused = await s.as(v1().tokens.STAFF).post(`/procedures/${id}/cancel`, { reason: '误操作' });
+    expect(refused.status).toBe(403);
+    const cancelled = await s.as(s.tree.townships[0].tokens.LEADER).post(`/procedures/${id}/cancel`, { reason: '该户因病返贫风险高，暂缓退出' });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.status).toBe('CANCELLED');
+    const after = await s.as(v1().tokens.STAFF).post(`/procedures/${id}/sign-off`, { stageKey: 'village_appraisal', decision: 'approve' });
+    expect(after.status).toBe(409);
+    expect(after.body.error.code).toBe('CaseClosed');
+    const household = await s.db.household.findUniqueOrThrow({ where: { id: householdOf(v1().id, 3).id } });
+    expect(household.status).toBe('POOR');
+  });
+});
+
+describe('conflicts', () => {
+  test('wrong stage, second sign-off and a second open case are 409; the case is untouched', async () => {
+    const caseId = await startCase(1);
+    const sign = (stageKey: string, extra: object = {}) =>
+      s.as(v1().tokens.STAFF).post(`/procedures/${caseId}/sign-off`, { stageKey, decision: 'approve', ...extra });
+
+    const early = await sign('township_verification');
+    expect(early.status).toBe(409);
+    expect(early.body.error.code).toBe('WrongStage');
+
+    expect((await sign('village_appraisal')).status).toBe(200);
+    const before = await stepCount(caseId);
+    const again = await sign('village_appraisal');
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('AlreadyDecided');
+    expect(await stepCount(caseId)).toBe(before);
+
+    const duplicate = await s.as(v1().tokens.STAFF).post('/procedures/household-exit', { householdId: householdOf(v1().id, 1).id, year: 2026 });
+    expect(duplicate.status).toBe(409);
+    expect(duplicate.body.error).toMatchObject({ code: 'CaseAlreadyOpen', details: { caseId } });
+
+    const unconfirmed = await sign('village_verification');
+    expect(unconfirmed.status).toBe(400);
+    expect(unconfirmed.body.error.code).toBe('MissingConfirmation');
+    expect(unconfirmed.body.error.message).toContain('household_acknowledged');
+  });
+
+  test('an unknown case is 404', async () => {
+    expect((await s.as(v1().tokens.STAFF).get(`/procedures/${randomUUID()}`)).status).toBe(404);
+    expect((await s.as(v1().tokens.STAFF).post(`/procedures/${randomUUID()}/sign-off`, { stageKey: 'x1', decision: 'approve' })).status).toBe(404);
+  });
+});
+
+describe('malformed input is 400 with the zod paths', () => {
+  test.each([
+    ['unknown decision', { stageKey: 'village_appraisal', decision: 'maybe' }, 'body.decision'],
+    ['missing stage', { decision: 'approve' }, 'body.stageKey'],
+    ['attachment without a valid uri', { stageKey: 'village_appraisal', decision: 'approve', attachments: [{ name: 'a.pdf', uri: 'not a url' }] }, 'body.attachments.0.uri'],
+    ['unknown field', { stageKey: 'village_appraisal', decision: 'approve', approvedBy: 'me' }, 'body'],
+  ])('%s', async (_label, body, path) => {
+    const caseId = (await s.db.procedure.findFirstOrThrow({ where: { orgUnitId: v1().id, status: 'ACTIVE' } })).id;
+    const res = await s.as(v1().tokens.STAFF).post(`/procedures/${caseId}/sign-off`, body);
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('ValidationError');
+    expect(res.body.error.details.map((d: { path: string }) => d.path)).toContain(path);
+  });
+
+  test('a bad case id, a bad start body, broken JSON and a bad query are 400, never 500', async () => {
+    const t = v1().tokens.STAFF;
+    expect((await s.as(t).post('/procedures/not-a-uuid/sign-off', { stageKey: 'a1', decision: 'approve' })).body.error.details[0].path).toBe('params.caseId');
+    const start = await s.as(t).post('/procedures/household-exit', { householdId: 42, year: 1999 });
+    expect(start.status).toBe(400);
+    expect(start.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['body.householdId', 'body.year']);
+    const broken = await request(s.app).post('/procedures/household-exit').set('Authorization', `Bearer ${t}`).set('Content-Type', 'application/json').send('{"householdId":');
+    expect(broken.status).toBe(400);
+    expect(broken.body.error.code).toBe('MalformedBody');
+    expect((await s.as(t).get('/supervision/overdue?limit=-3')).status).toBe(400);
+  });
+});
+
+describe('Idempotency-Key', () => {
+  test('the same sign-off twice with one key takes effect once and replays the answer', async () => {
+    const id = (await s.as(v2().tokens.STAFF).post('/procedures/household-exit', { householdId: householdOf(v2().id, 0).id, year: 2026 })).body.caseId;
+    const key = { 'Idempotency-Key': `signoff-${randomUUID()}` };
+    const body = { stageKey: 'village_appraisal', decision: 'approve', comment: '评议通过' };
+    const first = await s.as(v2().tokens.STAFF).post(`/procedures/${id}/sign-off`, body, key);
+    const second = await s.as(v2().tokens.STAFF).post(`/procedures/${id}/sign-off`, body, key);
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(200);
+    expect(second.headers['idempotent-replayed']).toBe('true');
+    expect(second.body).toEqual(first.body);
+    expect(await s.db.stepRecord.count({ where: { procedureId: id, action: 'APPROVED' } })).toBe(1);
+
+    const reused = await s.as(v2().tokens.STAFF).post(`/procedures/${id}/sign-off`, { ...body, comment: '不同的请求' }, key);
+    expect(reused.status).toBe(422);
+    expect(reused.body.error.code).toBe('IdempotencyKeyReused');
+  });
+
+  test('the same start twice with one key opens one case', async () => {
+    const key = { 'Idempotency-Key': `start-${randomUUID()}` };
+    const body = { householdId: householdOf(v2().id, 1).id, year: 2026 };
+    const first = await s.as(v2().tokens.STAFF).post('/procedures/household-exit', body, key);
+    const second = await s.as(v2().tokens.STAFF).post('/procedures/household-exit', body, key);
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    expect(second.body.caseId).toBe(first.body.caseId);
+    expect(await s.db.procedure.count({ where: { householdId: body.householdId } })).toBe(1);
+  });
+
+  test('a malformed key is 400', async () => {
+    const res = await s.as(v2().tokens.STAFF).post('/procedures/household-exit', { householdId: 'x1' }, { 'Idempotency-Key': 'short' });
+    expect(res.status).toBe(400);
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * Crash safety on the dev server (the real Temporal server, SQLite, visibility): the worker
+ * process is SIGKILLed mid-procedure, a sign-off arrives while no worker runs, a new worker
+ * process picks the case up, and nothing is lost or written twice. Also checks the search
+ * attributes supervisors query.
+ */
+import { SA } from '../workflows/procedure/contract';
+import { eventually, spawnWorker, startStack, type Stack, type WorkerProcess } from './helpers/stack';
+
+let s: Stack;
+let worker: WorkerProcess | undefined;
+beforeAll(async () => {
+  s = await startStack('dev', { tag: 'rst', townships: 1, villagesPerTownship: 1, householdsPerVillage: 1 }, { inProcessWorker: false });
+});
+afterAll(async () => {
+  await worker?.kill();
+  await s?.stop();
+});
+
+test('given a running case, when its worker is killed and replaced, then the case resumes with nothing lost', async () => {
+  const village = s.tree.villages[0];
+  const township = s.tree.townships[0];
+  const household = s.tree.households[0];
+  worker = await spawnWorker(s.env);
+
+  const started = await s.as(village.tokens.STAFF).post('/procedures/household-exit', { householdId: household.id, year: 2026 });
+  expect(started.status).toBe(201);
+  const caseId: string = started.body.caseId;
+  const workflowId = `household-exit:${household.id}:2026`;
+  expect((await s.as(village.tokens.STAFF).post(`/procedures/${caseId}/sign-off`, { stageKey: 'village_appraisal', decision: 'approve' })).status).toBe(200);
+
+  await worker.kill();
+  worker = undefined;
+
+  // a decision sent while no worker runs waits for one, then takes effect
+  const signed = s
+    .as(village.tokens.DEPUTY)
+    .post(`/procedures/${caseId}/sign-off`, { stageKey: 'village_verification', decision: 'approve', confirmations: ['household_acknowledged'] })
+    .then((r) => r); // sends now
+  await new Promise((r) => setTimeout(r, 1000));
+  worker = await spawnWorker(s.env);
+  const res = await signed;
+  expect(res.status).toBe(200);
+  expect(res.body.stage.key).toBe('village_notice');
+
+  const view = await eventually(async () => {
+    const v = await s.as(township.tokens.STAFF).get(`/procedures/${caseId}`);
+    return v.body.currentStageKey === 'village_notice' && v.body.notices.length === 1 ? v : undefined;
+  });
+  expect(view.body.history.map((h: { seq: number; action: string }) => `${h.seq}:${h.action}`)).toEqual([
+    '1:STARTED',
+    '2:STAGE_ENTERED',
+    '3:APPROVED',
+    '4:STAGE_ENTERED',
+    '5:APPROVED',
+    '6:STAGE_ENTERED',
+  ]);
+  expect(view.body.notices[0]).toMatchObject({ stageKey: 'village_notice', status: 'OPEN', orgUnitId: village.id });
+  expect(view.body.live).toMatchObject({ key: 'village_notice', responsibleOrgUnitId: village.id });
+
+  // supervisors find it through the search attributes
+  const description = await s.env.client.workflow.getHandle(workflowId).describe();
+  expect(description.typedSearchAttributes.get(SA.procedureType)).toBe('household-exit');
+  expect(description.typedSearchAttributes.get(SA.currentStage)).toBe('village_notice');
+  expect(description.typedSearchAttributes.get(SA.orgPath)).toEqual(expect.arrayContaining([s.tree.county.id, township.id, village.id]));
+  expect(description.typedSearchAttributes.get(SA.overdue)).toBe(false);
+  expect(description.typedSearchAttributes.get(SA.dueAt)?.toISOString()).toBe(view.body.dueAt);
+  const found = await eventually(async () => {
+    const ids: string[] = [];
+    for await (const wf of s.env.client.workflow.list({ query: `OrgPath = '${township.id}' AND CurrentStage = 'village_notice' AND Overdue = false` })) {
+      ids.push(wf.workflowId);
+    }
+    return ids.length ? ids : undefined;
+  });
+  expect(found).toEqual([workflowId]);
+});
