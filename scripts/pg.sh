@@ -37,6 +37,11 @@ case "${1:-start}" in
     [ "${PG_EXTERNAL:-0}" = 1 ] && exit 0
     ensure_cluster
     if as_owner "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then exit 0; fi
+    # another checkout's cluster on the same port serves just as well
+    if psql -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -d postgres -tAc 'SELECT 1' >/dev/null 2>&1; then
+      log "using the PostgreSQL already listening on $PGHOST:$PGPORT"
+      exit 0
+    fi
     log "starting PostgreSQL on $PGHOST:$PGPORT"
     as_owner "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w -t 60 start \
       -o "-h $PGHOST -p $PGPORT -k /tmp -c fsync=${PG_FSYNC:-on} -c max_connections=200" >/dev/null
