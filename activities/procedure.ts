@@ -147,7 +147,7 @@ async function upsertProcedure(tx: Tx, input: ProjectCaseInput): Promise<void> {
     dueAt: s.stage?.dueAt ? new Date(s.stage.dueAt) : null,
     overdue: s.stage?.overdue ?? false,
     escalationLevel: s.stage?.escalationLevel ?? 0,
-    closedAt: s.status === 'ACTIVE' ? null : new Date(),
+    closedAt: s.closedAt ? new Date(s.closedAt) : null,
     stateSeq: input.stateSeq,
   };
   const updated = await tx.procedure.updateMany({ where: { id: input.caseId, stateSeq: { lt: input.stateSeq } }, data });

@@ -190,6 +190,7 @@ export interface CaseView {
   definitionVersion: number;
   profile: string;
   status: CaseStatusValue;
+  closedAt?: string;
   stage?: {
     key: string;
     name: string;

@@ -179,6 +179,7 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
       definitionVersion: def.version,
       profile: def.profile,
       status: state.status,
+      closedAt: state.closedAt,
       stage:
         state.status === 'ACTIVE'
           ? {
