@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { startStack, type Stack } from './helpers/stack';
+import { recordHistory, startStack, type Stack } from './helpers/stack';
 
 let s: Stack;
 beforeAll(async () => {
@@ -88,6 +88,7 @@ describe('authorization by org unit and role', () => {
     expect(after.body.error.code).toBe('CaseClosed');
     const household = await s.db.household.findUniqueOrThrow({ where: { id: householdOf(v1().id, 3).id } });
     expect(household.status).toBe('POOR');
+    await recordHistory(s.env, `household-exit:${householdOf(v1().id, 3).id}:2026`, 'household-exit-national-v1-cancelled');
   });
 });
 

@@ -3,7 +3,7 @@
  * marking, on the time-skipping test server (notice periods are skipped, not waited).
  * Steps and their basis: national 2016 exit rule; 000 篇三 第四十条, 第四十二条; 000 篇五 第十三条.
  */
-import { startStack, type Stack } from './helpers/stack';
+import { recordHistory, startStack, type Stack } from './helpers/stack';
 
 let s: Stack;
 beforeAll(async () => {
@@ -86,6 +86,7 @@ describe('household exit through the API', () => {
 
     const description = await s.env.client.workflow.getHandle(`household-exit:${household.id}:2026`).describe();
     expect(description.typedSearchAttributes.get({ name: 'ProcedureType', type: 'KEYWORD' } as never)).toBe('household-exit');
+    await recordHistory(s.env, `household-exit:${household.id}:2026`, 'household-exit-national-v1-complete');
   });
 
   test('given a village list, when started in bulk, then every poor household gets one case and a repeat opens none', async () => {

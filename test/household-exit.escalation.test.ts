@@ -4,7 +4,7 @@
  * (分管负责人), then the main leader (主要负责人), then the leading group one level up are notified,
  * 3 days apart — the ladder of 000 篇五 第三十九条 / 篇三 第五十条 as configured in the definition.
  */
-import { eventually, startStack, type Stack } from './helpers/stack';
+import { eventually, recordHistory, startStack, type Stack } from './helpers/stack';
 
 let s: Stack;
 beforeAll(async () => {
@@ -94,4 +94,5 @@ test('given an unsigned stage, when time passes, then it escalates rung by rung 
     'APPROVED',
     'STAGE_ENTERED',
   ]);
+  await recordHistory(s.env, `household-exit:${s.tree.households[1].id}:2026`, 'household-exit-national-v1-escalation');
 });

@@ -4,7 +4,7 @@
  *   village verification, and the notice restarts in full once verification is signed again;
  * - a county rejection (县级查验把关, 000 篇五 第十三条) returns it to township verification.
  */
-import { startStack, type Stack } from './helpers/stack';
+import { recordHistory, startStack, type Stack } from './helpers/stack';
 
 let s: Stack;
 beforeAll(async () => {
@@ -79,6 +79,7 @@ describe('returns to an earlier stage', () => {
     const late = await s.as(village.tokens.STAFF).post(`/procedures/${caseId}/objections`, { objectorName: '李某', content: '迟到的异议' });
     expect(late.status).toBe(409);
     expect(late.body.error.code).toBe('NoticeNotOpen');
+    await recordHistory(s.env, `household-exit:${s.tree.households[0].id}:2026`, 'household-exit-national-v1-objection');
   });
 
   test('given county approval, when the county rejects, then the case returns to township verification', async () => {
@@ -106,5 +107,6 @@ describe('returns to an earlier stage', () => {
     // township staff see it in their inbox again
     const inbox = await s.as(township.tokens.STAFF).get('/inbox');
     expect(inbox.body.items.map((i: { caseId: string }) => i.caseId)).toContain(caseId);
+    await recordHistory(s.env, `household-exit:${s.tree.households[1].id}:2026`, 'household-exit-national-v1-county-rejection');
   });
 });

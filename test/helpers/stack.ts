@@ -4,8 +4,8 @@
  * over the real PostgreSQL (DATABASE_URL), and an org tree of its own under a unique prefix.
  */
 import { randomBytes } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
@@ -163,4 +163,19 @@ export async function spawnWorker(env: TestWorkflowEnvironment): Promise<WorkerP
       await exited;
     },
   };
+}
+
+/**
+ * With RECORD_HISTORIES=1, saves a finished scenario's event history under test/histories/ for
+ * the replay test, which replays every committed history against the current workflow code.
+ */
+export async function recordHistory(env: TestWorkflowEnvironment, workflowId: string, name: string): Promise<void> {
+  if (process.env.RECORD_HISTORIES !== '1') return;
+  // the CLI writes proto3 JSON, the format historyFromJSON reads
+  const json = execFileSync(
+    binary('TEMPORAL_CLI', 'temporal'),
+    ['workflow', 'show', '--workflow-id', workflowId, '--address', env.address, '--namespace', env.namespace ?? 'default', '--output', 'json'],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  writeFileSync(join(root, 'test', 'histories', `${name}.json`), json);
 }
