@@ -8,7 +8,7 @@ export interface OutgoingNotification {
   dedupeKey: string;
   recipientId: string;
   procedureId?: string;
-  kind: 'REMINDER' | 'ESCALATION' | 'INFO';
+  kind: 'REMINDER' | 'ESCALATION' | 'TASK' | 'INFO';
   title: string;
   body: string;
 }

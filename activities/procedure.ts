@@ -9,6 +9,7 @@ import type { Db } from '../lib/prisma';
 import type { Notifier } from './notifier';
 import type { Actor, CaseView, HistoryEntry, OrgPathByLevel, ProcedureSubject } from '../workflows/procedure/contract';
 import type { AUTOMATIC_ACTIONS, Role } from '../workflows/procedure/definition';
+import { chinaDate, endOfChinaDate, loadCalendar } from '../lib/calendar';
 
 export interface ProjectCaseInput {
   caseId: string;
@@ -30,9 +31,11 @@ export interface ProjectCaseInput {
 
 export interface NotifyInput {
   caseId: string;
-  kind: 'REMINDER' | 'ESCALATION';
+  kind: 'REMINDER' | 'ESCALATION' | 'TASK';
   dedupeKey: string;
-  orgUnitId: string;
+  /** older histories hold a single `orgUnitId` */
+  orgUnitIds?: string[];
+  orgUnitId?: string;
   roles: Role[];
   title: string;
   body: string;
@@ -49,6 +52,19 @@ export interface AutomaticActionInput {
   caseId: string;
   subject: ProcedureSubject;
   year: number;
+}
+
+export interface ComputeDeadlineInput {
+  /** ISO instant the stage opened */
+  from: string;
+  workingDays: number;
+}
+
+export interface ReadIndicatorsInput {
+  subjectType: string;
+  subjectId: string;
+  year: number;
+  keys: string[];
 }
 
 export interface ProcedureActivityDeps {
@@ -90,8 +106,9 @@ export function createProcedureActivities({ db, notifier }: ProcedureActivityDep
 
     /** Notifies everyone holding one of `roles` in `orgUnitId`; one notification per key and person. */
     async notify(input: NotifyInput): Promise<{ recipients: Recipient[] }> {
+      const units = input.orgUnitIds ?? (input.orgUnitId ? [input.orgUnitId] : []);
       const people = await db.person.findMany({
-        where: { orgUnitId: input.orgUnitId, role: { in: input.roles } },
+        where: { orgUnitId: { in: units }, role: { in: input.roles } },
         orderBy: { id: 'asc' },
       });
       const recipients = people.map((p) => ({ id: p.id, name: p.name, role: p.role as Role }));
@@ -106,6 +123,24 @@ export function createProcedureActivities({ db, notifier }: ProcedureActivityDep
         })),
       );
       return { recipients };
+    },
+
+    /**
+     * The end of the n-th official working day after the stage opened (24:00 China time), and
+     * whether the count ran through a year whose holiday schedule is not loaded.
+     */
+    async computeDeadline(input: ComputeDeadlineInput): Promise<{ dueAt: string; provisional: boolean }> {
+      const calendar = await loadCalendar(db);
+      const { date, provisional } = calendar.addWorkingDays(chinaDate(new Date(input.from)), input.workingDays);
+      return { dueAt: endOfChinaDate(date).toISOString(), provisional };
+    },
+
+    /** The newest figures of a subject for a year. */
+    async readIndicators(input: ReadIndicatorsInput): Promise<{ values: Record<string, number> }> {
+      const rows = await db.subjectIndicator.findMany({
+        where: { subjectType: input.subjectType, subjectId: input.subjectId, year: input.year, key: { in: input.keys } },
+      });
+      return { values: Object.fromEntries(rows.map((r) => [r.key, r.value])) };
     },
 
     /** Runs an automatic stage's action (an allow-listed name, never free input). */
@@ -123,6 +158,19 @@ export function createProcedureActivities({ db, notifier }: ProcedureActivityDep
           }
           return { registryNo: household.registryNo, registryMarkedAt: household.registryMarkedAt?.toISOString() };
         }
+        case 'markVillageExited':
+        case 'markCountyExited': {
+          await db.orgUnit.updateMany({
+            where: { id: input.subject.id, exitYear: null },
+            data: { exitYear: input.year, exitCaseId: input.caseId },
+          });
+          const unit = await db.orgUnit.findUnique({ where: { id: input.subject.id } });
+          if (!unit) throw ApplicationFailure.nonRetryable(`org unit ${input.subject.id} not found`, 'InvalidInput');
+          return { exitYear: unit.exitYear, exitCaseId: unit.exitCaseId };
+        }
+        case 'fileWithStateCouncil':
+          // 报国务院扶贫开发领导小组备案: the filing is the case's own record, referenced by the case id
+          return { filedWith: '国务院扶贫开发领导小组', reference: `备案-${input.year}-${input.caseId}` };
         default: {
           const unknown: never = input.action;
           throw ApplicationFailure.nonRetryable(`unknown automatic action ${String(unknown)}`, 'InvalidInput');
@@ -143,6 +191,9 @@ async function upsertProcedure(tx: Tx, input: ProjectCaseInput): Promise<void> {
     currentStageKind: s.stage?.kind ?? null,
     responsibleOrgUnitId: s.stage?.responsibleOrgUnitId ?? null,
     responsibleRoles: s.stage?.roles ?? [],
+    pendingOrgUnitIds: s.stage?.pendingOrgUnitIds ?? (s.stage ? [s.stage.responsibleOrgUnitId] : []),
+    blockedReason: s.stage?.blocked ? s.stage.blocked.failures.map((f) => f.reason).join('；') : null,
+    dueProvisional: s.stage?.dueProvisional ?? false,
     stageEnteredAt: s.stage ? new Date(s.stage.enteredAt) : null,
     dueAt: s.stage?.dueAt ? new Date(s.stage.dueAt) : null,
     overdue: s.stage?.overdue ?? false,
@@ -237,7 +288,13 @@ async function projectEntry(tx: Tx, input: ProjectCaseInput, e: HistoryEntry): P
         update: {},
       });
       return;
+    case 'INDICATORS_SUBMITTED':
+      await saveIndicators(tx, input, e, (data.values ?? {}) as Record<string, number>, String(data.source ?? e.stageName));
+      return;
     case 'APPROVED':
+      if (data.indicators) await saveIndicators(tx, input, e, data.indicators as Record<string, number>, e.stageName);
+      await tx.escalation.updateMany({ where: { ...where, resolvedAt: null }, data: { resolvedAt: new Date(e.at) } });
+      return;
     case 'REJECTED':
       // the stage is decided: its escalations resolve themselves
       await tx.escalation.updateMany({ where: { ...where, resolvedAt: null }, data: { resolvedAt: new Date(e.at) } });
@@ -251,5 +308,15 @@ async function projectEntry(tx: Tx, input: ProjectCaseInput, e: HistoryEntry): P
       return;
     default:
       return;
+  }
+}
+
+async function saveIndicators(tx: Tx, input: ProjectCaseInput, e: HistoryEntry, values: Record<string, number>, source: string) {
+  for (const [key, value] of Object.entries(values)) {
+    const id = { subjectType: input.subject.type, subjectId: input.subject.id, year: input.year, key };
+    const data = { value, source, enteredById: e.actor?.personId ?? '', caseId: input.caseId, enteredAt: new Date(e.at) };
+    // a replayed older entry never overwrites a newer figure
+    await tx.subjectIndicator.upsert({ where: { subjectType_subjectId_year_key: id }, create: { ...id, ...data }, update: {} });
+    await tx.subjectIndicator.updateMany({ where: { ...id, enteredAt: { lt: data.enteredAt } }, data });
   }
 }

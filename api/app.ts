@@ -1,19 +1,20 @@
 import express from 'express';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../lib/prisma';
-import type { DefinitionRegistry } from '../definitions';
+import { DefinitionStore } from '../definitions';
 import { authenticate } from './auth';
 import { errorHandler, notFound } from './errors';
-import { procedureRoutes } from './routes';
+import { adminRoutes } from './routes/admin';
+import { procedureRoutes } from './routes/procedures';
 import { ProcedureService } from './services/procedures';
 
 export interface AppDeps {
   db: Db;
   temporal: Client;
-  definitions: DefinitionRegistry;
+  definitions?: DefinitionStore;
 }
 
-export function createApp({ db, temporal, definitions }: AppDeps) {
+export function createApp({ db, temporal, definitions = new DefinitionStore(db) }: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -23,6 +24,7 @@ export function createApp({ db, temporal, definitions }: AppDeps) {
   app.use(express.json({ limit: '256kb' }));
   app.use(authenticate(db));
   app.use(procedureRoutes(new ProcedureService({ db, temporal, definitions }), db));
+  app.use(adminRoutes(db, definitions));
   app.use((req) => {
     throw notFound(`route ${req.method} ${req.path}`);
   });

@@ -18,6 +18,10 @@ export interface Principal {
   orgLevel: OrgLevel;
   /** materialised path of the person's unit: "/<province>/.../<unit>/" */
   orgPath: string;
+  /** what the person may see: their unit's path, or for an industry department its parent's */
+  scopePath: string;
+  /** the unit is an industry department (行业部门) */
+  department: string | null;
 }
 
 declare module 'express-serve-static-core' {
@@ -36,7 +40,7 @@ export function authenticate(db: Db): RequestHandler {
     if (!match) throw new ApiError(401, 'Unauthenticated', 'a bearer token is required');
     const token = await db.apiToken.findUnique({
       where: { tokenHash: hashToken(match[1]) },
-      include: { person: { include: { orgUnit: true } } },
+      include: { person: { include: { orgUnit: { include: { parent: true } } } } },
     });
     if (!token || token.revokedAt) throw new ApiError(401, 'Unauthenticated', 'unknown or revoked token');
     const { person } = token;
@@ -49,6 +53,8 @@ export function authenticate(db: Db): RequestHandler {
       orgUnitName: person.orgUnit.name,
       orgLevel: person.orgUnit.level as OrgLevel,
       orgPath: person.orgUnit.path,
+      scopePath: person.orgUnit.department && person.orgUnit.parent ? person.orgUnit.parent.path : person.orgUnit.path,
+      department: person.orgUnit.department,
     };
     next();
   };
@@ -60,8 +66,15 @@ export function principalOf(req: { principal?: Principal }): Principal {
 }
 
 /** True if `path` (an org unit's or a case's) lies within the principal's unit. */
-export const inScope = (me: Principal, path: string) => path.startsWith(me.orgPath);
+export const inScope = (me: Principal, path: string) => path.startsWith(me.scopePath);
 
 export function assertInScope(me: Principal, path: string): void {
   if (!inScope(me, path)) throw forbidden('this case or record is outside your org unit');
+}
+
+/** Provincial administrators: the deputy in charge or main leader of a province's office. */
+export function assertProvincialAdmin(me: Principal): void {
+  if (me.orgLevel !== 'PROVINCE' || me.department || me.role === 'STAFF') {
+    throw forbidden('only a provincial deputy in charge or main leader may do this');
+  }
 }

@@ -29,6 +29,7 @@ export const conflict = (code: string, message: string, details?: unknown) => ne
 const STATUS_OF_FAILURE: Record<FailureType, number> = {
   InvalidInput: 400,
   MissingConfirmation: 400,
+  MissingIndicators: 400,
   NotRejectable: 400,
   WrongOrgUnit: 403,
   WrongRole: 403,

@@ -2,7 +2,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { createPrisma } from '../lib/prisma';
 import { loadConfig } from '../lib/config';
-import { DefinitionRegistry } from '../definitions';
 import { createApp } from './app';
 
 async function main() {
@@ -10,7 +9,7 @@ async function main() {
   const db = createPrisma(config.databaseUrl);
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
-  const app = createApp({ db, temporal, definitions: DefinitionRegistry.loadFrom() });
+  const app = createApp({ db, temporal });
   const server = app.listen(config.apiPort, '127.0.0.1', () => console.log(`API listening on http://127.0.0.1:${config.apiPort}`));
   const stop = () => {
     server.close(async () => {

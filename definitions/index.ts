@@ -1,22 +1,34 @@
 /**
- * The procedure definitions shipped with the system: JSON documents under definitions/, validated
- * with zod when loaded. A definition is picked by procedure type and profile (a province's own
- * variant, else "national"); the newest version is used for new cases, and the whole document is
- * handed to the workflow so a running case keeps its version.
+ * Procedure definitions: the ones shipped under definitions/ (JSON, reviewed with the code) and the
+ * ones provincial administrators publish through the API (stored in ProcedureDefinitionVersion).
+ * Both are validated with zod. A definition is picked by procedure type and profile (a province's
+ * own variant, else "national"); the newest version is used for new cases, and the whole document
+ * is handed to the workflow, so a running case keeps the version it started with.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Db } from '../lib/prisma';
+import { Prisma } from '../generated/prisma/client';
 import { ProcedureDefinition, type ProcedureType } from '../workflows/procedure/definition';
 
 export class DefinitionError extends Error {
   override name = 'DefinitionError';
+  constructor(
+    message: string,
+    readonly issues: Array<{ path: string; message: string }> = [],
+  ) {
+    super(message);
+  }
 }
 
 export function parseDefinition(document: unknown, source = 'definition'): ProcedureDefinition {
   const result = ProcedureDefinition.safeParse(document);
   if (!result.success) {
-    const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new DefinitionError(`${source} is not a valid procedure definition: ${issues}`);
+    const issues = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+    throw new DefinitionError(
+      `${source} is not a valid procedure definition: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`,
+      issues,
+    );
   }
   return result.data;
 }
@@ -29,14 +41,25 @@ function jsonFiles(dir: string): string[] {
   });
 }
 
+const keyOf = (d: { procedureType: string; profile: string; version: number }) => `${d.procedureType}/${d.profile}/${d.version}`;
+
+function newest(defs: ProcedureDefinition[], procedureType: ProcedureType, profile: string): ProcedureDefinition | undefined {
+  return defs.filter((d) => d.procedureType === procedureType && d.profile === profile).sort((a, b) => b.version - a.version)[0];
+}
+
+/** A version that is not newer than the published ones. */
+export class DefinitionConflictError extends Error {
+  override name = 'DefinitionConflictError';
+}
+
+/** The definitions shipped in this folder. */
 export class DefinitionRegistry {
   private readonly byKey = new Map<string, ProcedureDefinition>();
 
   constructor(definitions: ProcedureDefinition[]) {
     for (const def of definitions) {
-      const key = `${def.procedureType}/${def.profile}/${def.version}`;
-      if (this.byKey.has(key)) throw new DefinitionError(`two definitions for ${key}`);
-      this.byKey.set(key, def);
+      if (this.byKey.has(keyOf(def))) throw new DefinitionError(`two definitions for ${keyOf(def)}`);
+      this.byKey.set(keyOf(def), def);
     }
   }
 
@@ -46,16 +69,60 @@ export class DefinitionRegistry {
 
   /** The newest version for a profile, falling back to the national default. */
   latest(procedureType: ProcedureType, profile = 'national'): ProcedureDefinition {
-    const pick = (p: string) =>
-      [...this.byKey.values()]
-        .filter((d) => d.procedureType === procedureType && d.profile === p)
-        .sort((a, b) => b.version - a.version)[0];
-    const def = pick(profile) ?? pick('national');
+    const def = newest(this.all(), procedureType, profile) ?? newest(this.all(), procedureType, 'national');
     if (!def) throw new DefinitionError(`no definition for ${procedureType}`);
     return def;
   }
 
   all(): ProcedureDefinition[] {
     return [...this.byKey.values()];
+  }
+}
+
+/** Shipped definitions together with the published ones. */
+export class DefinitionStore {
+  constructor(
+    private readonly db: Db,
+    private readonly shipped: DefinitionRegistry = DefinitionRegistry.loadFrom(),
+  ) {}
+
+  async all(): Promise<ProcedureDefinition[]> {
+    const rows = await this.db.procedureDefinitionVersion.findMany();
+    return [...this.shipped.all(), ...rows.map((r) => parseDefinition(r.document, keyOf(r)))];
+  }
+
+  /** The newest version for a profile, falling back to the national default. */
+  async latest(procedureType: ProcedureType, profile = 'national'): Promise<ProcedureDefinition> {
+    const all = await this.all();
+    const def = newest(all, procedureType, profile) ?? newest(all, procedureType, 'national');
+    if (!def) throw new DefinitionError(`no definition for ${procedureType}`);
+    return def;
+  }
+
+  /** Publishes a new version; it must be newer than every version of its profile. */
+  async publish(document: unknown, publishedById: string): Promise<ProcedureDefinition> {
+    const def = parseDefinition(document);
+    const current = newest(await this.all(), def.procedureType, def.profile);
+    if (current && current.version >= def.version) {
+      throw new DefinitionConflictError(`version ${def.version} is not newer than ${keyOf(current)}`);
+    }
+    try {
+      await this.db.procedureDefinitionVersion.create({
+        data: {
+          procedureType: def.procedureType,
+          profile: def.profile,
+          version: def.version,
+          definitionId: def.id,
+          document: def as unknown as Prisma.InputJsonValue,
+          publishedById,
+        },
+      });
+    } catch (err) {
+      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
+        throw new DefinitionConflictError(`version ${def.version} of ${def.procedureType}/${def.profile} was just published`);
+      }
+      throw err;
+    }
+    return def;
   }
 }

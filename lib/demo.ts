@@ -14,6 +14,10 @@ export interface DemoOptions {
   villagesPerTownship?: number;
   householdsPerVillage?: number;
   profile?: string;
+  /** a western province (西部): the 3 % incidence threshold applies */
+  western?: boolean;
+  /** the province's name, e.g. 吉林省 (山西省 by default) */
+  provinceName?: string;
 }
 
 export interface DemoUnit {
@@ -24,6 +28,8 @@ export interface DemoUnit {
   /** bearer token of this unit's staff member, deputy in charge and main leader */
   tokens: Record<Role, string>;
   people: Record<Role, string>;
+  /** industry department (行业部门) of its parent unit, if it is one */
+  department?: string;
 }
 
 export interface DemoTree {
@@ -32,6 +38,10 @@ export interface DemoTree {
   county: DemoUnit;
   townships: DemoUnit[];
   villages: DemoUnit[];
+  /** the county's industry departments: education, health, housing, water */
+  departments: DemoUnit[];
+  /** every unit by id */
+  units: Map<string, DemoUnit>;
   households: Array<{ id: string; villageId: string; registryNo: string; headName: string }>;
 }
 
@@ -44,20 +54,37 @@ const TITLES: Record<OrgLevel, Record<Role, string>> = {
   TOWNSHIP: { LEADER: '乡镇党委书记', DEPUTY: '分管副乡镇长', STAFF: '乡镇扶贫工作站干部' },
   VILLAGE: { LEADER: '村党支部书记', DEPUTY: '驻村第一书记', STAFF: '村委会文书' },
 };
+const DEPARTMENTS: Array<{ key: string; name: string }> = [
+  { key: 'education', name: '教育局' },
+  { key: 'health', name: '卫生健康局' },
+  { key: 'housing', name: '住房和城乡建设局' },
+  { key: 'water', name: '水利局' },
+];
+const DEPARTMENT_TITLES: Record<Role, string> = { LEADER: '局长', DEPUTY: '分管副局长', STAFF: '股室工作人员' };
 const ROLES: Role[] = ['STAFF', 'DEPUTY', 'LEADER'];
 
 const personName = (n: number) => `${SURNAMES[n % SURNAMES.length]}${GIVEN[Math.floor(n / SURNAMES.length) % GIVEN.length]}`;
 
 export async function buildDemoTree(db: Db, opts: DemoOptions): Promise<DemoTree> {
-  const { prefix, townships = 2, villagesPerTownship = 2, householdsPerVillage = 10, profile = 'national' } = opts;
+  const { prefix, townships = 2, villagesPerTownship = 2, householdsPerVillage = 10, profile = 'national', western = false } = opts;
   let personSeq = 0;
 
-  async function unit(level: OrgLevel, localId: string, name: string, parent?: DemoUnit): Promise<DemoUnit> {
+  async function unit(level: OrgLevel, localId: string, name: string, parent?: DemoUnit, department?: string): Promise<DemoUnit> {
     const id = `${prefix}-${localId}`;
     const path = `${parent?.path ?? '/'}${id}/`;
     await db.orgUnit.upsert({
       where: { id },
-      create: { id, code: id, name, level, parentId: parent?.id, path, profile: level === 'PROVINCE' ? profile : null },
+      create: {
+        id,
+        code: id,
+        name,
+        level,
+        parentId: parent?.id,
+        path,
+        profile: level === 'PROVINCE' ? profile : null,
+        western: level === 'PROVINCE' && western,
+        department,
+      },
       update: {},
     });
     const tokens = {} as Record<Role, string>;
@@ -67,7 +94,7 @@ export async function buildDemoTree(db: Db, opts: DemoOptions): Promise<DemoTree
       const token = `${prefix}.${localId}.${role.toLowerCase()}.token`;
       await db.person.upsert({
         where: { id: personId },
-        create: { id: personId, name: personName(personSeq), title: TITLES[level][role], role, orgUnitId: id },
+        create: { id: personId, name: personName(personSeq), title: department ? `${name}${DEPARTMENT_TITLES[role]}` : TITLES[level][role], role, orgUnitId: id },
         update: {},
       });
       await db.apiToken.upsert({
@@ -79,15 +106,17 @@ export async function buildDemoTree(db: Db, opts: DemoOptions): Promise<DemoTree
       tokens[role] = token;
       people[role] = personId;
     }
-    return { id, name, level, path, tokens, people };
+    return { id, name, level, path, tokens, people, ...(department ? { department } : {}) };
   }
 
-  const province = await unit('PROVINCE', 'p', '山西省');
+  const province = await unit('PROVINCE', 'p', opts.provinceName ?? '山西省');
   const city = await unit('CITY', 'c', '吕梁市', province);
   const county = await unit('COUNTY', 'k', '临县', city);
+  const departments: DemoUnit[] = [];
+  for (const d of DEPARTMENTS) departments.push(await unit('COUNTY', `k-${d.key}`, `${county.name}${d.name}`, county, d.key));
   const townshipNames = ['城庄镇', '白文镇', '安业乡', '雷家碛乡'];
   const villageNames = ['郝家坡村', '南沟村', '刘家会村', '杨家庄村', '前青塘村', '后青塘村', '木瓜坪村', '东坡村'];
-  const tree: DemoTree = { province, city, county, townships: [], villages: [], households: [] };
+  const tree: DemoTree = { province, city, county, townships: [], villages: [], households: [], departments, units: new Map() };
   for (let t = 0; t < townships; t++) {
     const township = await unit('TOWNSHIP', `t${t + 1}`, townshipNames[t % townshipNames.length], county);
     tree.townships.push(township);
@@ -127,5 +156,6 @@ export async function buildDemoTree(db: Db, opts: DemoOptions): Promise<DemoTree
       }
     }
   }
+  for (const u of [province, city, county, ...departments, ...tree.townships, ...tree.villages]) tree.units.set(u.id, u);
   return tree;
 }

@@ -6,7 +6,7 @@ async function main() {
   const db = createPrisma();
   const tree = await buildDemoTree(db, { prefix: 'demo' });
   await db.$disconnect();
-  const units = [tree.province, tree.city, tree.county, ...tree.townships, ...tree.villages];
+  const units = [tree.province, tree.city, tree.county, ...tree.departments, ...tree.townships, ...tree.villages];
   console.log(JSON.stringify({ units: units.map((u) => ({ id: u.id, name: u.name, level: u.level, tokens: u.tokens })), households: tree.households.length }));
 }
 

@@ -49,7 +49,9 @@ describe('household exit through the API', () => {
     const view = await s.as(county.tokens.LEADER).get(`/procedures/${caseId}`);
     expect(view.status).toBe(200);
     expect(view.body.status).toBe('COMPLETED');
-    const trail = view.body.history.map((h: { action: string; stageKey: string }) => `${h.action}:${h.stageKey}`);
+    const trail = view.body.history
+      .filter((h: { action: string }) => h.action !== 'TASK_ASSIGNED') // announced asynchronously, checked below
+      .map((h: { action: string; stageKey: string }) => `${h.action}:${h.stageKey}`);
     expect(trail).toEqual([
       'STARTED:village_appraisal',
       'STAGE_ENTERED:village_appraisal',
@@ -70,6 +72,12 @@ describe('household exit through the API', () => {
       'AUTOMATIC_DONE:registry_marking',
       'COMPLETED:registry_marking',
     ]);
+    // every sign-off stage told its unit of the new task (patch notify-on-stage-entry)
+    const tasked = view.body.history.filter((h: { action: string }) => h.action === 'TASK_ASSIGNED').map((h: { stageKey: string }) => h.stageKey);
+    expect(tasked).toEqual(['village_appraisal', 'village_verification', 'township_verification', 'county_approval', 'announcement']);
+    const tasks = await s.db.notification.count({ where: { procedureId: caseId, kind: 'TASK', recipientId: county.people.DEPUTY } });
+    expect(tasks).toBe(2); // county approval and announcement
+    expect(view.body.history.map((h: { seq: number }) => h.seq)).toEqual(view.body.history.map((_: unknown, i: number) => i + 1));
     const appraisal = view.body.history.find((h: { action: string }) => h.action === 'APPROVED');
     expect(appraisal).toMatchObject({ actorId: village.people.STAFF, actorOrgUnitId: village.id, actorRole: 'STAFF', comment: '村民代表会议评议通过' });
     expect(appraisal.attachments).toEqual([attachment]);

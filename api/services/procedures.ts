@@ -5,11 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Db } from '../../lib/prisma';
-import type { DefinitionRegistry } from '../../definitions';
+import type { DefinitionStore } from '../../definitions';
 import {
   Actor,
   CancelBody,
   CaseView,
+  IndicatorsBody,
+  ProcedureSubject,
   ObjectionBody,
   OrgPathByLevel,
   ProcedureInput,
@@ -17,21 +19,22 @@ import {
   SignOffBody,
   TASK_QUEUE,
   cancelUpdate,
+  indicatorsUpdate,
   objectionUpdate,
   openedUpdate,
   procedureWorkflowId,
   signOffUpdate,
   statusQuery,
 } from '../../workflows/procedure/contract';
-import type { OrgLevel } from '../../workflows/procedure/definition';
+import { SUBJECT_OF, type OrgLevel, type ProcedureType } from '../../workflows/procedure/definition';
 import type { procedureWorkflow } from '../../workflows/procedure/workflow';
 import { Principal, assertInScope } from '../auth';
-import { ApiError, conflict, fromTemporal, notFound } from '../errors';
+import { ApiError, conflict, forbidden, fromTemporal, notFound } from '../errors';
 
 export interface ProcedureServiceDeps {
   db: Db;
   temporal: Client;
-  definitions: DefinitionRegistry;
+  definitions: DefinitionStore;
 }
 
 export type StartResult =
@@ -44,39 +47,83 @@ const actorOf = (me: Principal): Actor => ({ personId: me.personId, name: me.nam
 /** The year in China (UTC+8): a household exits within a calendar year. */
 export const currentYear = (now = Date.now()) => new Date(now + 8 * 3600_000).getUTCFullYear();
 
+interface Subject {
+  subject: ProcedureSubject;
+  /** the org unit the subject belongs to (a household's village) or is (a village, a county) */
+  unitPath: string;
+  /** why it cannot start, if so */
+  ineligible?: string;
+}
+
 export class ProcedureService {
   constructor(private readonly deps: ProcedureServiceDeps) {}
 
-  private async orgPathByLevel(unitPath: string): Promise<{ byLevel: OrgPathByLevel; profile: string }> {
-    const ids = unitPath.split('/').filter(Boolean);
-    const units = await this.deps.db.orgUnit.findMany({ where: { id: { in: ids } } });
-    const byLevel: OrgPathByLevel = {};
-    for (const u of units) byLevel[u.level as OrgLevel] = u.id;
-    const province = units.find((u) => u.level === 'PROVINCE');
-    return { byLevel, profile: province?.profile ?? 'national' };
+  private async resolveSubject(procedureType: ProcedureType, subjectId: string): Promise<Subject> {
+    const { db } = this.deps;
+    const type = SUBJECT_OF[procedureType];
+    if (type === 'household') {
+      const household = await db.household.findUnique({ where: { id: subjectId } });
+      if (!household) throw notFound(`household ${subjectId}`);
+      const village = await db.orgUnit.findUniqueOrThrow({ where: { id: household.villageId } });
+      return {
+        subject: { type, id: household.id, name: `${household.headName}户 (${household.registryNo})` },
+        unitPath: village.path,
+        ineligible: household.status === 'EXITED' ? 'household has already exited' : undefined,
+      };
+    }
+    const unit = await db.orgUnit.findUnique({ where: { id: subjectId } });
+    const level = type === 'village' ? 'VILLAGE' : 'COUNTY';
+    if (!unit || unit.level !== level || unit.department) throw notFound(`${type} ${subjectId}`);
+    return {
+      subject: { type, id: unit.id, name: unit.name },
+      unitPath: unit.path,
+      ineligible: unit.exitYear !== null ? `${type} exited in ${unit.exitYear}` : undefined,
+    };
   }
 
-  /** Starts a household exit (贫困户退出) for one household. */
-  async startHouseholdExit(me: Principal, householdId: string, year: number, comment?: string): Promise<StartResult> {
-    const { db, temporal, definitions } = this.deps;
-    const household = await db.household.findUnique({ where: { id: householdId } });
-    if (!household) throw notFound(`household ${householdId}`);
-    const village = await db.orgUnit.findUniqueOrThrow({ where: { id: household.villageId } });
-    assertInScope(me, village.path);
-    if (household.status === 'EXITED') return { outcome: 'not_eligible', reason: 'household has already exited' };
+  /** The subject's units by level, its province's profile and region, and the industry departments. */
+  private async orgContext(unitPath: string) {
+    const ids = unitPath.split('/').filter(Boolean);
+    const units = await this.deps.db.orgUnit.findMany({ where: { OR: [{ id: { in: ids } }, { parentId: { in: ids }, department: { not: null } }] } });
+    const byLevel: OrgPathByLevel = {};
+    const departments: Record<string, string> = {};
+    // the department nearest the subject wins (a county's education bureau over the city's)
+    const depth = (u: { parentId: string | null }) => ids.indexOf(u.parentId ?? '');
+    for (const u of [...units].sort((a, b) => depth(b) - depth(a))) {
+      if (!u.department) byLevel[u.level as OrgLevel] = u.id;
+      else departments[u.department] ??= u.id;
+    }
+    const province = units.find((u) => u.level === 'PROVINCE' && !u.department);
+    return { byLevel, departments, profile: province?.profile ?? 'national', western: province?.western ?? false };
+  }
 
-    const { byLevel, profile } = await this.orgPathByLevel(village.path);
-    const definition = definitions.latest('household-exit', profile);
-    const workflowId = procedureWorkflowId(definition.procedureType, household.id, year);
+  /** Starts a case of a procedure for one subject (a household, a village or a county). */
+  async start(me: Principal, procedureType: ProcedureType, subjectId: string, year: number, comment?: string): Promise<StartResult> {
+    const { temporal, definitions, db } = this.deps;
+    const { subject, unitPath, ineligible } = await this.resolveSubject(procedureType, subjectId);
+    assertInScope(me, unitPath);
+    const { byLevel, departments, profile, western } = await this.orgContext(unitPath);
+    const definition = await definitions.latest(procedureType, profile);
+    if (definition.startedBy && (!definition.startedBy.levels.includes(me.orgLevel) || !definition.startedBy.roles.includes(me.role) || me.department)) {
+      throw forbidden(`a ${definition.name} case is started by ${definition.startedBy.roles.join('/')} at ${definition.startedBy.levels.join('/')} level`);
+    }
+    if (ineligible) return { outcome: 'not_eligible', reason: ineligible };
+    const missing = definition.stages.flatMap((s) => (s.kind === 'parallel' ? s.branches.filter((b) => !departments[b.department]) : []));
+    if (missing.length) {
+      throw new ApiError(409, 'MissingDepartments', `no industry department unit for: ${missing.map((b) => `${b.department} (${b.name})`).join(', ')}`);
+    }
+    const workflowId = procedureWorkflowId(definition.procedureType, subject.id, year);
     const caseId = randomUUID();
     const input: ProcedureInput = {
       caseId,
       year,
       definition,
-      subject: { type: 'household', id: household.id, name: `${household.headName}户 (${household.registryNo})` },
+      subject,
       orgPath: byLevel,
       startedBy: actorOf(me),
       comment,
+      western,
+      departments,
     };
     try {
       const handle = await temporal.workflow.start<typeof procedureWorkflow>('procedureWorkflow', {
@@ -120,7 +167,7 @@ export class ProcedureService {
     const queue = [...households];
     const workers = Array.from({ length: 4 }, async () => {
       for (let h = queue.shift(); h; h = queue.shift()) {
-        results.push({ householdId: h.id, ...(await this.startHouseholdExit(me, h.id, year)) });
+        results.push({ householdId: h.id, ...(await this.start(me, 'household-exit', h.id, year)) });
       }
     });
     await Promise.all(workers);
@@ -155,6 +202,13 @@ export class ProcedureService {
     const { handle } = await this.openCase(me, caseId);
     return handle
       .executeUpdate(objectionUpdate, { args: [{ ...body, actor: actorOf(me) }], updateId: idempotencyKey ?? randomUUID() })
+      .catch(fromTemporal);
+  }
+
+  async submitIndicators(me: Principal, caseId: string, body: IndicatorsBody, idempotencyKey?: string): Promise<CaseView> {
+    const { handle } = await this.openCase(me, caseId);
+    return handle
+      .executeUpdate(indicatorsUpdate, { args: [{ ...body, actor: actorOf(me) }], updateId: idempotencyKey ?? randomUUID() })
       .catch(fromTemporal);
   }
 
@@ -209,7 +263,7 @@ export class ProcedureService {
   /** Cases waiting on my unit and my role, due first. */
   async inbox(me: Principal, limit: number) {
     const rows = await this.deps.db.procedure.findMany({
-      where: { status: 'ACTIVE', responsibleOrgUnitId: me.orgUnitId, responsibleRoles: { has: me.role }, currentStageKind: 'signoff' },
+      where: { status: 'ACTIVE', pendingOrgUnitIds: { has: me.orgUnitId }, responsibleRoles: { has: me.role } },
       orderBy: [{ dueAt: 'asc' }, { id: 'asc' }],
       take: limit,
     });
@@ -223,8 +277,13 @@ export class ProcedureService {
     const rows = await this.deps.db.procedure.findMany({
       where: {
         status: 'ACTIVE',
-        orgPath: { startsWith: me.orgPath },
-        OR: [{ overdue: true }, { dueAt: { lt: now } }, ...(stale ? [{ stageEnteredAt: { lt: stale } }] : [])],
+        orgPath: { startsWith: me.scopePath },
+        OR: [
+          { overdue: true },
+          { dueAt: { lt: now } },
+          { blockedReason: { not: null } },
+          ...(stale ? [{ stageEnteredAt: { lt: stale } }] : []),
+        ],
       },
       orderBy: [{ dueAt: 'asc' }, { id: 'asc' }],
       take: limit,
@@ -253,6 +312,9 @@ function summary(r: {
   overdue: boolean;
   escalationLevel: number;
   stageEnteredAt: Date | null;
+  dueProvisional: boolean;
+  pendingOrgUnitIds: string[];
+  blockedReason: string | null;
 }) {
   return {
     caseId: r.id,
@@ -264,7 +326,10 @@ function summary(r: {
     responsibleOrgUnitId: r.responsibleOrgUnitId,
     stageEnteredAt: r.stageEnteredAt,
     dueAt: r.dueAt,
+    dueProvisional: r.dueProvisional,
     overdue: r.overdue,
     escalationLevel: r.escalationLevel,
+    pendingOrgUnitIds: r.pendingOrgUnitIds,
+    blockedReason: r.blockedReason,
   };
 }

@@ -12,7 +12,6 @@ import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import request from 'supertest';
 import type { Express } from 'express';
 import { createApp } from '../../api/app';
-import { DefinitionRegistry } from '../../definitions';
 import { buildDemoTree, type DemoOptions, type DemoTree } from '../../lib/demo';
 import { createPrisma, type Db } from '../../lib/prisma';
 import { createWorker } from '../../worker/worker';
@@ -70,6 +69,8 @@ export interface Stack {
     get(path: string): request.Test;
     post(path: string, body?: object, headers?: Record<string, string>): request.Test;
   };
+  /** another org tree (a province with its own profile) in the same database */
+  addTree(opts: Partial<DemoOptions> & { tag: string }): Promise<DemoTree>;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   stop(): Promise<void>;
@@ -82,8 +83,9 @@ export async function startStack(
 ): Promise<Stack> {
   const env = await startTemporal(kind);
   const db = createPrisma(undefined, 5);
-  const demo = await buildDemoTree(db, { prefix: uniquePrefix(tree.tag), ...tree });
-  const app = createApp({ db, temporal: env.client, definitions: DefinitionRegistry.loadFrom() });
+  const { tag, ...treeOptions } = tree;
+  const demo = await buildDemoTree(db, { prefix: uniquePrefix(tag), ...treeOptions });
+  const app = createApp({ db, temporal: env.client });
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
 
@@ -99,6 +101,7 @@ export async function startStack(
         post: (path, body, headers = {}) => request(app).post(path).set(auth).set(headers).send(body),
       };
     },
+    addTree: ({ tag, ...opts }) => buildDemoTree(db, { prefix: uniquePrefix(tag), ...opts }),
     async startWorker() {
       worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', db });
       running = worker.run();

@@ -7,6 +7,7 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { z } from 'zod';
 import { OrgLevel, ProcedureDefinition, Role } from './definition';
+import type { RuleFailure } from './definition';
 
 export const TASK_QUEUE = 'procedures';
 
@@ -37,6 +38,7 @@ export const FailureType = {
   WrongRole: 'WrongRole',
   NoticeNotOpen: 'NoticeNotOpen',
   MissingConfirmation: 'MissingConfirmation',
+  MissingIndicators: 'MissingIndicators',
   NotRejectable: 'NotRejectable',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
@@ -81,6 +83,10 @@ export const SignOffBody = z
     attachments: z.array(Attachment).max(20).default([]),
     /** keys of the stage's required confirmations that the signer confirms */
     confirmations: z.array(z.string().max(64)).max(10).default([]),
+    /** the branch of a parallel group being signed (an industry department's) */
+    branchKey: z.string().min(1).max(64).optional(),
+    /** figures the stage asks for, e.g. a third-party evaluation's results */
+    indicators: z.record(z.string().max(64), z.number().finite()).optional(),
   })
   .strict();
 export type SignOffBody = z.infer<typeof SignOffBody>;
@@ -99,6 +105,21 @@ export type ObjectionBody = z.infer<typeof ObjectionBody>;
 export const ObjectionCommand = ObjectionBody.extend({ actor: Actor }).strict();
 export type ObjectionCommand = z.infer<typeof ObjectionCommand>;
 
+/** Indicator figures for the subject (corrected or newly measured); re-runs a blocked check. */
+export const IndicatorsBody = z
+  .object({
+    values: z
+      .record(z.string().regex(/^[a-z][a-z0-9_]{1,63}$/), z.number().finite())
+      .refine((v) => Object.keys(v).length > 0 && Object.keys(v).length <= 20, '1 to 20 figures'),
+    /** where the figures come from, e.g. 第三方评估 or 统计年报 */
+    source: z.string().min(1).max(100),
+    comment: z.string().max(2000).optional(),
+  })
+  .strict();
+export type IndicatorsBody = z.infer<typeof IndicatorsBody>;
+export const IndicatorsCommand = IndicatorsBody.extend({ actor: Actor }).strict();
+export type IndicatorsCommand = z.infer<typeof IndicatorsCommand>;
+
 export const CancelBody = z.object({ reason: z.string().min(1).max(2000) }).strict();
 export type CancelBody = z.infer<typeof CancelBody>;
 export const CancelCommand = CancelBody.extend({ actor: Actor }).strict();
@@ -108,7 +129,7 @@ export type CancelCommand = z.infer<typeof CancelCommand>;
 
 export const ProcedureSubject = z
   .object({
-    type: z.enum(['household']),
+    type: z.enum(['household', 'village', 'county']),
     id: z.string().min(1),
     /** e.g. the head of household's name and registry number */
     name: z.string().min(1),
@@ -125,6 +146,10 @@ export interface ProcedureInput {
   orgPath: OrgPathByLevel;
   startedBy: Actor;
   comment?: string;
+  /** the province is western (西部): western thresholds apply */
+  western?: boolean;
+  /** industry department units (by department) under the subject's units, for parallel groups */
+  departments?: Record<string, string>;
   /** set only by continue-as-new */
   carried?: CaseState;
 }
@@ -140,6 +165,10 @@ export type HistoryAction =
   | 'OVERDUE'
   | 'ESCALATED'
   | 'AUTOMATIC_DONE'
+  | 'TASK_ASSIGNED'
+  | 'INDICATORS_SUBMITTED'
+  | 'CHECK_PASSED'
+  | 'CHECK_BLOCKED'
   | 'CANCELLED'
   | 'COMPLETED';
 
@@ -181,6 +210,18 @@ export interface CaseState {
   /** monotonically increasing version of this state, for order-safe projection */
   seq: number;
   closedAt?: string;
+  /** the due time lies in a year whose holiday schedule was not loaded */
+  dueProvisional?: boolean;
+  /** parallel groups: branches signed in the current visit, by stage */
+  branchSigned?: Record<string, string[]>;
+  /** parallel groups: signatures kept across a return caused by one of their branches */
+  keptBranches?: Record<string, string[]>;
+  /** a failed threshold check */
+  blocked?: { failures: RuleFailure[] };
+  /** incremented when new figures are projected: a blocked check reads them again */
+  recheckRequested?: number;
+  /** the round whose responsible units were told of their new task */
+  announcedRound?: number;
 }
 
 /** What status queries and decisions return. */
@@ -203,6 +244,11 @@ export interface CaseView {
     dueAt?: string;
     overdue: boolean;
     escalationLevel: number;
+    dueProvisional: boolean;
+    /** the units that still have to act */
+    pendingOrgUnitIds: string[];
+    branches?: Array<{ key: string; name: string; orgUnitId: string; signed: boolean }>;
+    blocked?: { failures: RuleFailure[] };
   };
   history: HistoryEntry[];
 }
@@ -212,6 +258,7 @@ export interface CaseView {
 export const signOffUpdate = defineUpdate<CaseView, [SignOffCommand]>('signOff');
 export const objectionUpdate = defineUpdate<CaseView, [ObjectionCommand]>('raiseObjection');
 export const cancelUpdate = defineUpdate<CaseView, [CancelCommand]>('cancel');
+export const indicatorsUpdate = defineUpdate<CaseView, [IndicatorsCommand]>('submitIndicators');
 /** Returns once the case's opening has been projected to the database. */
 export const openedUpdate = defineUpdate<CaseView, []>('opened');
 export const statusQuery = defineQuery<CaseView>('status');

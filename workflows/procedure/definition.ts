@@ -26,13 +26,26 @@ const key = z
   .string()
   .regex(/^[a-z][a-z0-9_]{1,63}$/, 'lower_snake_case identifier, 2–64 characters');
 
-/** A length of time. Natural days only for now; official working days come with the calendar. */
-export const Duration = z
+/** A length of time in natural days (exact multiples of 24 h from the start). */
+export const NaturalDuration = z
   .object({
     days: z.number().positive().max(3650),
     calendar: z.literal('natural').default('natural'),
   })
   .strict();
+export type NaturalDuration = z.infer<typeof NaturalDuration>;
+
+/** Official working days (工作日): ends at 24:00 China time of the n-th working day after the start. */
+export const WorkingDuration = z
+  .object({
+    days: z.number().int().positive().max(1000),
+    calendar: z.literal('working'),
+  })
+  .strict();
+export type WorkingDuration = z.infer<typeof WorkingDuration>;
+
+/** A deadline: natural days (the default) or official working days. */
+export const Duration = z.union([WorkingDuration, NaturalDuration]);
 export type Duration = z.infer<typeof Duration>;
 
 /** Who is notified on one rung of the escalation ladder. */
@@ -44,7 +57,7 @@ export const EscalationRung = z
     unit: z.enum(['responsible', 'parent']),
     roles: z.array(Role).min(1),
     /** time after the due time at which this rung fires */
-    after: Duration.optional(),
+    after: NaturalDuration.optional(),
   })
   .strict();
 export type EscalationRung = z.infer<typeof EscalationRung>;
@@ -52,9 +65,9 @@ export type EscalationRung = z.infer<typeof EscalationRung>;
 export const EscalationPolicy = z
   .object({
     /** reminders to the responsible unit before the due time */
-    remindBefore: z.array(Duration).max(5).default([]),
+    remindBefore: z.array(NaturalDuration).max(5).default([]),
     /** time between consecutive rungs when a rung does not give its own `after` */
-    grace: Duration,
+    grace: NaturalDuration,
     ladder: z.array(EscalationRung).min(1).max(6),
   })
   .strict();
@@ -81,9 +94,75 @@ export const SignoffStage = z
       .array(z.object({ key, label: z.string().min(1).max(100) }).strict())
       .max(10)
       .default([]),
+    /** figures the signer must enter, e.g. a third-party evaluation's results (stored as indicators) */
+    indicators: z
+      .array(z.object({ key, label: z.string().min(1).max(100) }).strict())
+      .max(20)
+      .default([]),
     /** where a rejection sends the case; without it the stage cannot be rejected */
     onReject: z.object({ returnTo: key }).strict().optional(),
     escalation: EscalationPolicy.optional(),
+  })
+  .strict();
+
+/** Industry departments (行业部门) that can sign a branch of a parallel group. */
+export const DEPARTMENTS = ['education', 'health', 'housing', 'water', 'civil_affairs', 'agriculture', 'finance'] as const;
+export const Department = z.enum(DEPARTMENTS);
+export type Department = z.infer<typeof Department>;
+
+/**
+ * A parallel group: every branch (an industry department under the stage's unit) must sign before
+ * the case moves on (000 篇二 第十六条: 行业部门单项验收). A branch's rejection sends the case back;
+ * `keepSignatures` says whether the other branches' signatures survive the return.
+ */
+export const ParallelStage = z
+  .object({
+    ...stageBase,
+    kind: z.literal('parallel'),
+    level: OrgLevel,
+    due: Duration,
+    branches: z
+      .array(
+        z
+          .object({
+            key,
+            name: z.string().min(1).max(60),
+            department: Department,
+            roles: z.array(Role).min(1),
+          })
+          .strict(),
+      )
+      .min(2)
+      .max(12),
+    onReject: z.object({ returnTo: key, keepSignatures: z.boolean() }).strict(),
+    escalation: EscalationPolicy.optional(),
+  })
+  .strict();
+
+export const RULE_OPS = { lt: '<', lte: '≤', gt: '>', gte: '≥' } as const;
+
+/** A threshold on one indicator; the western threshold applies in western provinces. */
+export const IndicatorRule = z
+  .object({
+    indicator: key,
+    label: z.string().min(1).max(60),
+    op: z.enum(['lt', 'lte', 'gt', 'gte']),
+    threshold: z.number().finite(),
+    westernThreshold: z.number().finite().optional(),
+  })
+  .strict();
+export type IndicatorRule = z.infer<typeof IndicatorRule>;
+
+/**
+ * An automatic check that reads the subject's indicator figures and blocks the case, with the
+ * reasons shown, while any rule fails; a corrected figure lets it go on.
+ */
+export const CheckStage = z
+  .object({
+    ...stageBase,
+    kind: z.literal('check'),
+    level: OrgLevel,
+    rules: z.array(IndicatorRule).min(1).max(20),
   })
   .strict();
 
@@ -99,7 +178,7 @@ export const NoticeStage = z
   .strict();
 
 /** Automatic actions an `automatic` stage may run: an allow-list, never a name from input. */
-export const AUTOMATIC_ACTIONS = ['markHouseholdExited'] as const;
+export const AUTOMATIC_ACTIONS = ['markHouseholdExited', 'markVillageExited', 'markCountyExited', 'fileWithStateCouncil'] as const;
 
 /** A final registry/report step run by the system itself. */
 export const AutomaticStage = z
@@ -111,15 +190,24 @@ export const AutomaticStage = z
   })
   .strict();
 
-export const Stage = z.discriminatedUnion('kind', [SignoffStage, NoticeStage, AutomaticStage]);
+export const Stage = z.discriminatedUnion('kind', [SignoffStage, ParallelStage, NoticeStage, CheckStage, AutomaticStage]);
 export type Stage = z.infer<typeof Stage>;
 export type SignoffStage = z.infer<typeof SignoffStage>;
+export type ParallelStage = z.infer<typeof ParallelStage>;
+export type CheckStage = z.infer<typeof CheckStage>;
 export type NoticeStage = z.infer<typeof NoticeStage>;
 export type AutomaticStage = z.infer<typeof AutomaticStage>;
 
-export const PROCEDURE_TYPES = ['household-exit'] as const;
+export const PROCEDURE_TYPES = ['household-exit', 'village-exit', 'county-exit'] as const;
 export const ProcedureType = z.enum(PROCEDURE_TYPES);
 export type ProcedureType = z.infer<typeof ProcedureType>;
+
+/** What each procedure is about: a household, a village, a county. */
+export const SUBJECT_OF: Record<ProcedureType, 'household' | 'village' | 'county'> = {
+  'household-exit': 'household',
+  'village-exit': 'village',
+  'county-exit': 'county',
+};
 
 export const ProcedureDefinition = z
   .object({
@@ -131,6 +219,8 @@ export const ProcedureDefinition = z
     name: z.string().min(1).max(60),
     subjectLevel: OrgLevel,
     basis: z.array(z.string().max(200)).default([]),
+    /** who may start a case: the org levels and roles (any person in scope when absent) */
+    startedBy: z.object({ levels: z.array(OrgLevel).min(1), roles: z.array(Role).min(1) }).strict().optional(),
     escalation: EscalationPolicy,
     stages: z.array(Stage).min(1).max(40),
   })
@@ -145,8 +235,12 @@ export const ProcedureDefinition = z
     });
     def.stages.forEach((stage, i) => {
       const target =
-        stage.kind === 'signoff' ? stage.onReject?.returnTo : stage.kind === 'notice' ? stage.onObjection.returnTo : undefined;
-      const field = stage.kind === 'signoff' ? 'onReject' : 'onObjection';
+        stage.kind === 'signoff' || stage.kind === 'parallel'
+          ? stage.onReject?.returnTo
+          : stage.kind === 'notice'
+            ? stage.onObjection.returnTo
+            : undefined;
+      const field = stage.kind === 'notice' ? 'onObjection' : 'onReject';
       if (target === undefined) return;
       const j = index.get(target);
       if (j === undefined) {
@@ -157,9 +251,19 @@ export const ProcedureDefinition = z
           path: ['stages', i, field, 'returnTo'],
           message: `must return to an earlier stage, "${target}" is not before "${stage.key}"`,
         });
-      } else if (def.stages[j].kind !== 'signoff') {
+      } else if (def.stages[j].kind !== 'signoff' && def.stages[j].kind !== 'parallel') {
         ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['stages', i, field, 'returnTo'], message: `"${target}" is not a sign-off stage` });
       }
+    });
+    def.stages.forEach((stage, i) => {
+      if (stage.kind !== 'parallel') return;
+      const seen = new Set<string>();
+      stage.branches.forEach((b, k) => {
+        if (seen.has(b.key) || seen.has(b.department)) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['stages', i, 'branches', k], message: 'duplicate branch key or department' });
+        }
+        seen.add(b.key).add(b.department);
+      });
     });
   });
 export type ProcedureDefinition = z.infer<typeof ProcedureDefinition>;
@@ -168,12 +272,47 @@ export type ProcedureDefinitionInput = z.input<typeof ProcedureDefinition>;
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Adds a duration to an instant. Pure and deterministic: safe in workflow code. */
-export function addDuration(fromMs: number, duration: Duration): number {
+/** Adds natural days to an instant. Pure and deterministic: safe in workflow code. */
+export function addDuration(fromMs: number, duration: NaturalDuration): number {
   return fromMs + Math.round(duration.days * DAY_MS);
 }
 
 /** The escalation policy in force for a stage. */
-export function escalationFor(def: ProcedureDefinition, stage: SignoffStage): EscalationPolicy {
+export function escalationFor(def: ProcedureDefinition, stage: SignoffStage | ParallelStage): EscalationPolicy {
   return stage.escalation ?? def.escalation;
+}
+
+export interface RuleFailure {
+  indicator: string;
+  label: string;
+  value: number | null;
+  op: IndicatorRule['op'];
+  threshold: number;
+  reason: string;
+}
+
+/** Evaluates a check's rules on the figures at hand. Pure: safe in workflow code. */
+export function evaluateRules(rules: IndicatorRule[], values: Record<string, number>, western: boolean): RuleFailure[] {
+  const failures: RuleFailure[] = [];
+  for (const rule of rules) {
+    const threshold = western && rule.westernThreshold !== undefined ? rule.westernThreshold : rule.threshold;
+    const value = Object.prototype.hasOwnProperty.call(values, rule.indicator) ? values[rule.indicator] : null;
+    const ok =
+      value !== null &&
+      (rule.op === 'lt' ? value < threshold : rule.op === 'lte' ? value <= threshold : rule.op === 'gt' ? value > threshold : value >= threshold);
+    if (!ok) {
+      failures.push({
+        indicator: rule.indicator,
+        label: rule.label,
+        value,
+        op: rule.op,
+        threshold,
+        reason:
+          value === null
+            ? `${rule.label}尚未填报`
+            : `${rule.label}为 ${value}，未达到 ${RULE_OPS[rule.op]} ${threshold} 的退出标准`,
+      });
+    }
+  }
+  return failures;
 }

@@ -3,11 +3,14 @@
  *
  * - The workflow owns the case. Every change of state is a history entry; Prisma rows are its
  *   projection, written by the idempotent `projectCase` activity.
- * - Decisions (sign-off, objection, cancellation) are updates with validators: a refused decision
- *   throws an ApplicationFailure with a FailureType and leaves the case untouched.
+ * - Decisions (sign-off, objection, figures, cancellation) are updates with validators: a refused
+ *   decision throws an ApplicationFailure with a FailureType and leaves the case untouched.
  * - Deadlines are `condition(moved, timeout)`; a missed one leads to the explicit overdue state and
  *   the escalation ladder, which stops as soon as the stage is decided.
  * - State is JSON only and carried across continue-as-new.
+ *
+ * Versioning: commands may only change behind `patched()`; test/replay.test.ts replays recorded
+ * histories of every procedure against this file.
  */
 import * as wf from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/workflow';
@@ -20,11 +23,13 @@ import {
   FailureType,
   HistoryAction,
   HistoryEntry,
+  IndicatorsCommand,
   ObjectionCommand,
   ProcedureInput,
   SA,
   SignOffCommand,
   cancelUpdate,
+  indicatorsUpdate,
   objectionUpdate,
   openedUpdate,
   signOffUpdate,
@@ -32,20 +37,29 @@ import {
 } from './contract';
 import {
   AutomaticStage,
+  CheckStage,
   DAY_MS,
   NoticeStage,
   ORG_LEVELS,
   OrgLevel,
+  ParallelStage,
   SignoffStage,
   Stage,
   addDuration,
   escalationFor,
+  evaluateRules,
 } from './definition';
 
-const { projectCase, notify, runAutomaticAction } = wf.proxyActivities<ProcedureActivities>({
+const { projectCase, notify, runAutomaticAction, computeDeadline, readIndicators } = wf.proxyActivities<ProcedureActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
+
+/** Patch ids, in the order they were introduced. */
+export const PATCHES = {
+  /** tell the responsible units of a sign-off or parallel stage that a task has arrived */
+  notifyOnStageEntry: 'notify-on-stage-entry',
+} as const;
 
 /** How many history entries a continued run carries (all of them are already projected). */
 const CARRIED_HISTORY = 50;
@@ -53,6 +67,8 @@ const CARRIED_HISTORY = 50;
 function refuse(type: FailureType, message: string): never {
   throw ApplicationFailure.create({ type, message, nonRetryable: true });
 }
+
+type Decidable = SignoffStage | ParallelStage;
 
 export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView> {
   const def = input.definition;
@@ -79,13 +95,23 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
   const currentStage = (): Stage => def.stages[state.stageIndex];
   const unitAt = (level: OrgLevel): string => {
     const id = input.orgPath[level];
-    if (!id) throw ApplicationFailure.nonRetryable(`case has no org unit at level ${level}`, 'InvalidInput');
+    if (!id) throw ApplicationFailure.nonRetryable(`case has no org unit at level ${level}`, FailureType.InvalidInput);
     return id;
   };
-  const parentUnitOf = (level: OrgLevel): string => {
-    const i = ORG_LEVELS.indexOf(level);
-    return unitAt(ORG_LEVELS[Math.max(i - 1, 0)]);
+  const parentUnitOf = (level: OrgLevel): string => unitAt(ORG_LEVELS[Math.max(ORG_LEVELS.indexOf(level) - 1, 0)]);
+  const branchUnit = (department: string): string => {
+    const id = input.departments?.[department];
+    if (!id) throw ApplicationFailure.nonRetryable(`case has no ${department} department unit`, FailureType.InvalidInput);
+    return id;
   };
+  const signedBranches = (stage: ParallelStage): string[] => state.branchSigned?.[stage.key] ?? [];
+  const unsignedBranches = (stage: ParallelStage) => stage.branches.filter((b) => !signedBranches(stage).includes(b.key));
+  /** the units that still have to act on a stage */
+  const pendingUnits = (stage: Stage): string[] =>
+    stage.kind === 'signoff' ? [unitAt(stage.level)] : stage.kind === 'parallel' ? unsignedBranches(stage).map((b) => branchUnit(b.department)) : [];
+  const rolesOf = (stage: Stage) =>
+    stage.kind === 'signoff' ? stage.roles : stage.kind === 'parallel' ? [...new Set(stage.branches.flatMap((b) => b.roles))] : [];
+  const durationOf = (stage: Stage) => (stage.kind === 'signoff' || stage.kind === 'parallel' ? stage.due : stage.kind === 'notice' ? stage.duration : undefined);
 
   function record(action: HistoryAction, stage: Stage, extra: Partial<HistoryEntry> = {}): HistoryEntry {
     const entry: HistoryEntry = {
@@ -112,7 +138,24 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
     ]);
   }
 
-  /** Enters stage `index` (or completes the case past the last stage). Synchronous. */
+  function recordEntry(stage: Stage): void {
+    state.entered = true;
+    record('STAGE_ENTERED', stage, {
+      data: {
+        kind: stage.kind,
+        level: stage.level,
+        responsibleOrgUnitId: unitAt(stage.level),
+        dueAt: state.dueAt,
+        ...(state.dueProvisional ? { dueProvisional: true } : {}),
+      },
+    });
+    upsertStageAttributes();
+  }
+
+  /**
+   * Enters stage `index` (or completes the case past the last stage). Synchronous; a deadline in
+   * working days needs the calendar, so such a stage is opened by the main loop (`openStage`).
+   */
   function goTo(index: number): void {
     if (index >= def.stages.length) {
       state.status = 'COMPLETED';
@@ -131,19 +174,45 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
     state.overdue = false;
     state.remindersSent = 0;
     state.escalationLevel = 0;
-    state.dueAt =
-      stage.kind === 'signoff'
-        ? new Date(addDuration(enteredAt, stage.due)).toISOString()
-        : stage.kind === 'notice'
-          ? new Date(addDuration(enteredAt, stage.duration)).toISOString()
-          : undefined;
-    record('STAGE_ENTERED', stage, {
-      data: { kind: stage.kind, level: stage.level, responsibleOrgUnitId: unitAt(stage.level), dueAt: state.dueAt },
-    });
-    upsertStageAttributes();
+    state.dueProvisional = undefined;
+    state.blocked = undefined;
+    if (stage.kind === 'parallel') {
+      state.branchSigned = { ...state.branchSigned, [stage.key]: state.keptBranches?.[stage.key] ?? [] };
+      if (state.keptBranches) delete state.keptBranches[stage.key];
+    }
+    const duration = durationOf(stage);
+    if (duration?.calendar === 'working') {
+      state.dueAt = undefined;
+      state.entered = false;
+      return;
+    }
+    state.dueAt = duration ? new Date(addDuration(enteredAt, duration)).toISOString() : undefined;
+    recordEntry(stage);
+  }
+
+  /** Opens a stage whose deadline counts official working days. */
+  async function openStage(stage: Stage, round: number): Promise<void> {
+    const duration = durationOf(stage);
+    if (duration?.calendar !== 'working') {
+      state.entered = true; // a state carried from before this field was kept
+      return;
+    }
+    const due = await computeDeadline({ from: state.stageEnteredAt, workingDays: duration.days });
+    if (state.round !== round || state.status !== 'ACTIVE') return;
+    state.dueAt = due.dueAt;
+    state.dueProvisional = due.provisional || undefined;
+    recordEntry(stage);
+  }
+
+  /** Lets an update that moved the case answer with the next stage already open. */
+  async function untilOpened(): Promise<void> {
+    if (!state.entered) await wf.condition(() => state.entered || state.status !== 'ACTIVE');
   }
 
   const indexOf = (key: string): number => def.stages.findIndex((s) => s.key === key);
+
+  /** projections scheduled and not yet completed */
+  let projecting = 0;
 
   /** Hands new history entries and the current snapshot to the projection. */
   async function project(): Promise<void> {
@@ -151,6 +220,7 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
     if (seq <= projectedSeq && state.projectedCount >= nextEntrySeq - 1) return;
     const entries = state.history.filter((e) => e.seq > state.projectedCount);
     state.projectedCount = nextEntrySeq - 1;
+    projecting++;
     await projectCase({
       caseId: input.caseId,
       workflowId: wf.workflowInfo().workflowId,
@@ -167,7 +237,7 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
       snapshot: view(false),
       stateSeq: seq,
       entries,
-    });
+    }).finally(() => projecting--);
     projectedSeq = Math.max(projectedSeq, seq);
   }
 
@@ -188,12 +258,25 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
               kind: stage.kind,
               level: stage.level,
               responsibleOrgUnitId: unitAt(stage.level),
-              roles: stage.kind === 'signoff' ? stage.roles : [],
+              roles: rolesOf(stage),
               round: state.round,
               enteredAt: state.stageEnteredAt,
               dueAt: state.dueAt,
               overdue: state.overdue,
               escalationLevel: state.escalationLevel,
+              dueProvisional: state.dueProvisional ?? false,
+              pendingOrgUnitIds: pendingUnits(stage),
+              ...(stage.kind === 'parallel'
+                ? {
+                    branches: stage.branches.map((b) => ({
+                      key: b.key,
+                      name: b.name,
+                      orgUnitId: branchUnit(b.department),
+                      signed: signedBranches(stage).includes(b.key),
+                    })),
+                  }
+                : {}),
+              ...(state.blocked ? { blocked: state.blocked } : {}),
             }
           : undefined,
       history: withHistory ? state.history : [],
@@ -212,7 +295,7 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
     }
   }
 
-  function validateSignOff(cmd: SignOffCommand): SignoffStage {
+  function validateSignOff(cmd: SignOffCommand): Decidable {
     if (!SignOffCommand.safeParse(cmd).success) refuse(FailureType.InvalidInput, 'malformed sign-off');
     assertActive();
     const stage = currentStage();
@@ -222,18 +305,32 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
       if (target < state.stageIndex) refuse(FailureType.AlreadyDecided, `stage "${cmd.stageKey}" is already signed`);
       refuse(FailureType.WrongStage, `case is at stage "${stage.key}", not "${cmd.stageKey}"`);
     }
-    if (stage.kind !== 'signoff') refuse(FailureType.WrongStage, `stage "${stage.key}" is a ${stage.kind} stage, not a sign-off`);
-    if (cmd.actor.orgUnitId !== unitAt(stage.level)) {
-      refuse(FailureType.WrongOrgUnit, `stage "${stage.key}" must be signed by its ${stage.level.toLowerCase()} unit`);
+    if (stage.kind !== 'signoff' && stage.kind !== 'parallel') {
+      refuse(FailureType.WrongStage, `stage "${stage.key}" is a ${stage.kind} stage, not a sign-off`);
     }
-    if (!stage.roles.includes(cmd.actor.role)) {
-      refuse(FailureType.WrongRole, `stage "${stage.key}" must be signed by ${stage.roles.join(' or ')}`);
+    let roles = stage.kind === 'signoff' ? stage.roles : [];
+    let unit = unitAt(stage.level);
+    if (stage.kind === 'parallel') {
+      const branch = stage.branches.find((b) => b.key === cmd.branchKey);
+      if (!branch) refuse(FailureType.InvalidInput, `a branch is required: one of ${stage.branches.map((b) => b.key).join(', ')}`);
+      if (signedBranches(stage).includes(branch.key)) refuse(FailureType.AlreadyDecided, `branch "${branch.key}" is already signed`);
+      roles = branch.roles;
+      unit = branchUnit(branch.department);
+    } else if (cmd.branchKey !== undefined) {
+      refuse(FailureType.InvalidInput, `stage "${stage.key}" has no branches`);
     }
+    if (cmd.actor.orgUnitId !== unit) refuse(FailureType.WrongOrgUnit, `stage "${stage.key}" must be signed by its responsible unit`);
+    if (!roles.includes(cmd.actor.role)) refuse(FailureType.WrongRole, `stage "${stage.key}" must be signed by ${roles.join(' or ')}`);
     if (cmd.decision === 'reject' && !stage.onReject) refuse(FailureType.NotRejectable, `stage "${stage.key}" cannot be rejected`);
-    if (cmd.decision === 'approve') {
+    if (cmd.decision === 'approve' && stage.kind === 'signoff') {
       const missing = stage.confirmations.filter((c) => !cmd.confirmations.includes(c.key));
       if (missing.length) {
         refuse(FailureType.MissingConfirmation, `missing confirmations: ${missing.map((c) => `${c.key} (${c.label})`).join(', ')}`);
+      }
+      // definitions inside older histories predate `indicators`
+      const figures = (stage.indicators ?? []).filter((i) => cmd.indicators?.[i.key] === undefined);
+      if (figures.length) {
+        refuse(FailureType.MissingIndicators, `missing figures: ${figures.map((i) => `${i.key} (${i.label})`).join(', ')}`);
       }
     }
     return stage;
@@ -250,6 +347,12 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
     return stage;
   }
 
+  function validateIndicators(cmd: IndicatorsCommand): void {
+    if (!IndicatorsCommand.safeParse(cmd).success) refuse(FailureType.InvalidInput, 'malformed figures');
+    assertActive();
+    assertActorInCase(cmd.actor);
+  }
+
   function validateCancel(cmd: CancelCommand): void {
     if (!CancelCommand.safeParse(cmd).success) refuse(FailureType.InvalidInput, 'malformed cancellation');
     assertActive();
@@ -260,16 +363,30 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
   wf.setHandler(
     signOffUpdate,
     async (cmd) => {
+      await untilOpened();
       const stage = validateSignOff(cmd); // again: another update may have moved the case since validation
       const common = { actor: cmd.actor, comment: cmd.comment, attachments: cmd.attachments };
+      const branch = stage.kind === 'parallel' ? { branch: cmd.branchKey } : {};
       if (cmd.decision === 'approve') {
-        record('APPROVED', stage, { ...common, data: { confirmations: cmd.confirmations } });
-        goTo(state.stageIndex + 1);
+        record('APPROVED', stage, {
+          ...common,
+          data: { confirmations: cmd.confirmations, ...branch, ...(cmd.indicators ? { indicators: cmd.indicators } : {}) },
+        });
+        if (stage.kind === 'parallel') {
+          state.branchSigned = { ...state.branchSigned, [stage.key]: [...signedBranches(stage), cmd.branchKey!] };
+          if (unsignedBranches(stage).length === 0) goTo(state.stageIndex + 1);
+        } else {
+          goTo(state.stageIndex + 1);
+        }
       } else {
         const returnTo = stage.onReject!.returnTo;
-        record('REJECTED', stage, { ...common, data: { returnTo } });
+        record('REJECTED', stage, { ...common, data: { returnTo, ...branch } });
+        if (stage.kind === 'parallel' && stage.onReject.keepSignatures) {
+          state.keptBranches = { ...state.keptBranches, [stage.key]: signedBranches(stage) };
+        }
         goTo(indexOf(returnTo));
       }
+      await untilOpened();
       await project();
       return view();
     },
@@ -288,10 +405,27 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
         data: { objectorName: cmd.objectorName, returnTo, objectionId: wf.currentUpdateInfo()?.id },
       });
       goTo(indexOf(returnTo));
+      await untilOpened();
       await project();
       return view();
     },
     { validator: (cmd) => void validateObjection(cmd) },
+  );
+
+  wf.setHandler(
+    indicatorsUpdate,
+    async (cmd) => {
+      validateIndicators(cmd);
+      record('INDICATORS_SUBMITTED', currentStage(), {
+        actor: cmd.actor,
+        comment: cmd.comment,
+        data: { values: cmd.values, source: cmd.source },
+      });
+      await project(); // the figures are in the database before a blocked check reads them again
+      state.recheckRequested = (state.recheckRequested ?? 0) + 1;
+      return view();
+    },
+    { validator: (cmd) => void validateIndicators(cmd) },
   );
 
   wf.setHandler(
@@ -319,7 +453,7 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
 
   type Checkpoint = { at: number; kind: 'reminder'; n: number } | { at: number; kind: 'rung'; n: number };
 
-  function checkpointsOf(stage: SignoffStage): Checkpoint[] {
+  function checkpointsOf(stage: Decidable): Checkpoint[] {
     const policy = escalationFor(def, stage);
     const due = Date.parse(state.dueAt!);
     const entered = Date.parse(state.stageEnteredAt);
@@ -338,21 +472,21 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
     return [...reminders, ...rungs];
   }
 
-  async function fire(stage: SignoffStage, cp: Checkpoint, round: number): Promise<void> {
+  async function fire(stage: Decidable, cp: Checkpoint, round: number): Promise<void> {
     const policy = escalationFor(def, stage);
-    const responsible = unitAt(stage.level);
+    const responsible = pendingUnits(stage);
     if (cp.kind === 'reminder') {
       const sent = await notify({
         caseId: input.caseId,
         kind: 'REMINDER',
         dedupeKey: `${input.caseId}:${round}:reminder:${cp.n}`,
-        orgUnitId: responsible,
-        roles: stage.roles,
+        orgUnitIds: responsible,
+        roles: rolesOf(stage),
         title: `待办提醒：${input.subject.name}「${stage.name}」将于 ${state.dueAt!.slice(0, 10)} 到期`,
         body: `${def.name}（${input.subject.name}）的「${stage.name}」尚未办理，办理时限为 ${state.dueAt}。`,
       });
       state.remindersSent = Math.max(state.remindersSent, cp.n);
-      record('REMINDED', stage, { data: { n: cp.n, orgUnitId: responsible, recipients: sent.recipients } });
+      record('REMINDED', stage, { data: { n: cp.n, orgUnitId: responsible[0], orgUnitIds: responsible, recipients: sent.recipients } });
       return;
     }
     if (!state.overdue) {
@@ -361,23 +495,25 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
       upsertStageAttributes();
     }
     const rung = policy.ladder[cp.n - 1];
-    const orgUnitId = rung.unit === 'parent' ? parentUnitOf(stage.level) : responsible;
+    // a parallel group's "one level up" is the unit its departments belong to
+    const orgUnitIds =
+      rung.unit === 'responsible' ? responsible : [stage.kind === 'parallel' ? unitAt(stage.level) : parentUnitOf(stage.level)];
     const sent = await notify({
       caseId: input.caseId,
       kind: 'ESCALATION',
       dedupeKey: `${input.caseId}:${round}:escalation:${cp.n}`,
-      orgUnitId,
+      orgUnitIds,
       roles: rung.roles,
       title: `逾期督办（第${cp.n}级·${rung.label}）：${input.subject.name}「${stage.name}」已超期`,
       body: `${def.name}（${input.subject.name}）的「${stage.name}」应于 ${state.dueAt} 前办结，现已逾期，请督促办理。`,
     });
     state.escalationLevel = Math.max(state.escalationLevel, cp.n);
     record('ESCALATED', stage, {
-      data: { rung: cp.n, label: rung.label, orgUnitId, dueAt: state.dueAt, recipients: sent.recipients },
+      data: { rung: cp.n, label: rung.label, orgUnitId: orgUnitIds[0], orgUnitIds, dueAt: state.dueAt, recipients: sent.recipients },
     });
   }
 
-  async function runSignoff(stage: SignoffStage, round: number): Promise<void> {
+  async function runDecidable(stage: Decidable, round: number): Promise<void> {
     const moved = () => state.round !== round || state.status !== 'ACTIVE';
     for (const cp of checkpointsOf(stage)) {
       const done = cp.kind === 'reminder' ? cp.n <= state.remindersSent : cp.n <= state.escalationLevel;
@@ -400,6 +536,34 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
     goTo(state.stageIndex + 1);
   }
 
+  async function runCheck(stage: CheckStage, round: number): Promise<void> {
+    const moved = () => state.round !== round || state.status !== 'ACTIVE';
+    for (;;) {
+      const seen = state.recheckRequested ?? 0;
+      // figures entered with the last decision must be in the database before they are read
+      await wf.condition(() => projecting === 0);
+      const { values } = await readIndicators({
+        subjectType: input.subject.type,
+        subjectId: input.subject.id,
+        year: input.year,
+        keys: stage.rules.map((r) => r.indicator),
+      });
+      if (moved()) return;
+      const failures = evaluateRules(stage.rules, values, input.western ?? false);
+      if (failures.length === 0) {
+        state.blocked = undefined;
+        record('CHECK_PASSED', stage, { data: { values } });
+        goTo(state.stageIndex + 1);
+        return;
+      }
+      state.blocked = { failures };
+      record('CHECK_BLOCKED', stage, { comment: failures.map((f) => f.reason).join('；'), data: { values, failures } });
+      await project();
+      await wf.condition(() => moved() || (state.recheckRequested ?? 0) > seen);
+      if (moved()) return;
+    }
+  }
+
   async function runAutomatic(stage: AutomaticStage, round: number): Promise<void> {
     const result = await runAutomaticAction({
       action: stage.action,
@@ -412,6 +576,24 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
     goTo(state.stageIndex + 1);
   }
 
+  /** Tells the units that must act that a task has arrived (in their inbox and notifications). */
+  async function announce(stage: Decidable, round: number): Promise<void> {
+    if (state.announcedRound === round || !wf.patched(PATCHES.notifyOnStageEntry)) return;
+    state.announcedRound = round;
+    const orgUnitIds = pendingUnits(stage);
+    const sent = await notify({
+      caseId: input.caseId,
+      kind: 'TASK',
+      dedupeKey: `${input.caseId}:${round}:task`,
+      orgUnitIds,
+      roles: rolesOf(stage),
+      title: `新待办：${input.subject.name}「${stage.name}」`,
+      body: `${def.name}（${input.subject.name}）已进入「${stage.name}」，请于 ${state.dueAt ?? '规定时限'} 前办理。`,
+    });
+    record('TASK_ASSIGNED', stage, { data: { orgUnitIds, recipients: sent.recipients } });
+    await project();
+  }
+
   // ---- main loop ------------------------------------------------------------------------------
 
   if (!input.carried) {
@@ -420,15 +602,24 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
   }
 
   while (state.status === 'ACTIVE') {
-    await project();
     const stage = currentStage();
     const round = state.round;
+    if (!state.entered) {
+      await openStage(stage, round);
+      if (state.round !== round) continue;
+    }
+    await project();
     switch (stage.kind) {
       case 'signoff':
-        await runSignoff(stage, round);
+      case 'parallel':
+        await announce(stage, round);
+        await runDecidable(stage, round);
         break;
       case 'notice':
         await runNotice(stage, round);
+        break;
+      case 'check':
+        await runCheck(stage, round);
         break;
       case 'automatic':
         await runAutomatic(stage, round);

@@ -3,16 +3,20 @@
  */
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import type { Db } from '../lib/prisma';
-import { CancelBody, ObjectionBody, SignOffBody } from '../workflows/procedure/contract';
-import { principalOf, assertInScope } from './auth';
-import { idempotent } from './idempotency';
-import { ApiError, notFound } from './errors';
-import { ProcedureService, currentYear } from './services/procedures';
+import type { Db } from '../../lib/prisma';
+import { CancelBody, IndicatorsBody, ObjectionBody, SignOffBody } from '../../workflows/procedure/contract';
+import type { ProcedureType } from '../../workflows/procedure/definition';
+import { principalOf, assertInScope } from '../auth';
+import { idempotent } from '../idempotency';
+import { ApiError, notFound } from '../errors';
+import { ProcedureService, currentYear } from '../services/procedures';
+import { parse } from '../validate';
 
 const Year = z.number().int().min(2013).max(2100);
 const Id = z.string().min(1).max(100);
 const StartHouseholdExit = z.object({ householdId: Id, year: Year.optional(), comment: z.string().max(2000).optional() }).strict();
+const StartVillageExit = z.object({ villageId: Id, year: Year.optional(), comment: z.string().max(2000).optional() }).strict();
+const StartCountyExit = z.object({ countyId: Id, year: Year.optional(), comment: z.string().max(2000).optional() }).strict();
 const StartVillageExits = z
   .object({ villageId: Id, year: Year.optional(), householdIds: z.array(Id).min(1).max(500).optional() })
   .strict();
@@ -21,20 +25,6 @@ const Paging = z.object({ limit: z.coerce.number().int().min(1).max(500).default
 const OverdueQuery = Paging.extend({ staleDays: z.coerce.number().int().min(1).max(3650).optional() });
 const NotificationQuery = Paging.extend({ unread: z.enum(['true', 'false']).optional() });
 const HouseholdQuery = Paging.extend({ villageId: Id.optional(), status: z.enum(['POOR', 'EXITING', 'EXITED']).optional() });
-
-/** Parses one part of a request; a failure becomes a 400 with the zod paths, prefixed by the part. */
-function parse<T extends z.ZodTypeAny>(schema: T, value: unknown, part: 'body' | 'params' | 'query'): z.infer<T> {
-  const result = schema.safeParse(value ?? {});
-  if (!result.success) {
-    throw new ApiError(
-      400,
-      'ValidationError',
-      'invalid request',
-      result.error.issues.map((i) => ({ path: [part, ...i.path].join('.'), message: i.message, code: i.code })),
-    );
-  }
-  return result.data;
-}
 
 export function procedureRoutes(service: ProcedureService, db: Db): Router {
   const r = Router();
@@ -45,14 +35,28 @@ export function procedureRoutes(service: ProcedureService, db: Db): Router {
     res.json(principalOf(req));
   });
 
-  r.post('/procedures/household-exit', once, async (req, res) => {
-    const body = parse(StartHouseholdExit, req.body, 'body');
-    const result = await service.startHouseholdExit(principalOf(req), body.householdId, body.year ?? currentYear(), body.comment);
+  const start = async (req: Request, type: ProcedureType, subjectId: string, year: number | undefined, comment?: string) => {
+    const result = await service.start(principalOf(req), type, subjectId, year ?? currentYear(), comment);
     if (result.outcome === 'already_open') {
-      throw new ApiError(409, 'CaseAlreadyOpen', 'this household already has an open exit case for the year', result);
+      throw new ApiError(409, 'CaseAlreadyOpen', 'this subject already has an open case of this procedure for the year', result);
     }
     if (result.outcome === 'not_eligible') throw new ApiError(409, 'NotEligible', result.reason);
-    res.status(201).json(result);
+    return result;
+  };
+
+  r.post('/procedures/household-exit', once, async (req, res) => {
+    const body = parse(StartHouseholdExit, req.body, 'body');
+    res.status(201).json(await start(req, 'household-exit', body.householdId, body.year, body.comment));
+  });
+
+  r.post('/procedures/village-exit', once, async (req, res) => {
+    const body = parse(StartVillageExit, req.body, 'body');
+    res.status(201).json(await start(req, 'village-exit', body.villageId, body.year, body.comment));
+  });
+
+  r.post('/procedures/county-exit', once, async (req, res) => {
+    const body = parse(StartCountyExit, req.body, 'body');
+    res.status(201).json(await start(req, 'county-exit', body.countyId, body.year, body.comment));
   });
 
   r.post('/procedures/household-exit/bulk', once, async (req, res) => {
@@ -73,6 +77,11 @@ export function procedureRoutes(service: ProcedureService, db: Db): Router {
   r.post('/procedures/:caseId/objections', once, async (req, res) => {
     const { caseId } = parse(CaseParams, req.params, 'params');
     res.status(201).json(await service.raiseObjection(principalOf(req), caseId, parse(ObjectionBody, req.body, 'body'), key(req)));
+  });
+
+  r.post('/procedures/:caseId/indicators', once, async (req, res) => {
+    const { caseId } = parse(CaseParams, req.params, 'params');
+    res.json(await service.submitIndicators(principalOf(req), caseId, parse(IndicatorsBody, req.body, 'body'), key(req)));
   });
 
   r.post('/procedures/:caseId/cancel', once, async (req, res) => {
@@ -117,7 +126,7 @@ export function procedureRoutes(service: ProcedureService, db: Db): Router {
       if (!village) throw notFound(`village ${q.villageId}`);
       assertInScope(me, village.path);
     }
-    const villages = await db.orgUnit.findMany({ where: { level: 'VILLAGE', path: { startsWith: me.orgPath } }, select: { id: true } });
+    const villages = await db.orgUnit.findMany({ where: { level: 'VILLAGE', path: { startsWith: me.scopePath } }, select: { id: true } });
     const items = await db.household.findMany({
       where: {
         villageId: q.villageId ?? { in: villages.map((v) => v.id) },
