@@ -1,6 +1,7 @@
 import type { Db } from '../lib/prisma';
 import { createInAppNotifier, type Notifier } from './notifier';
 import { createProcedureActivities } from './procedure';
+import { createAssessmentActivities } from './assessment';
 
 export interface ActivityDeps {
   db: Db;
@@ -9,5 +10,5 @@ export interface ActivityDeps {
 
 /** Every activity the worker registers, built from its dependencies. */
 export function createActivities({ db, notifier = createInAppNotifier(db) }: ActivityDeps) {
-  return { ...createProcedureActivities({ db, notifier }) };
+  return { ...createProcedureActivities({ db, notifier }), ...createAssessmentActivities({ db, notifier }) };
 }

@@ -36,6 +36,10 @@ export interface NotifyInput {
   /** older histories hold a single `orgUnitId` */
   orgUnitIds?: string[];
   orgUnitId?: string;
+  /** also notify the unit one level above this one (its leading group), if there is one */
+  parentOf?: string;
+  /** named people, whatever their unit */
+  personIds?: string[];
   roles: Role[];
   title: string;
   body: string;
@@ -107,8 +111,12 @@ export function createProcedureActivities({ db, notifier }: ProcedureActivityDep
     /** Notifies everyone holding one of `roles` in `orgUnitId`; one notification per key and person. */
     async notify(input: NotifyInput): Promise<{ recipients: Recipient[] }> {
       const units = input.orgUnitIds ?? (input.orgUnitId ? [input.orgUnitId] : []);
+      if (input.parentOf) {
+        const unit = await db.orgUnit.findUnique({ where: { id: input.parentOf }, select: { parentId: true } });
+        if (unit?.parentId) units.push(unit.parentId);
+      }
       const people = await db.person.findMany({
-        where: { orgUnitId: { in: units }, role: { in: input.roles } },
+        where: { OR: [{ orgUnitId: { in: units }, role: { in: input.roles } }, { id: { in: input.personIds ?? [] } }] },
         orderBy: { id: 'asc' },
       });
       const recipients = people.map((p) => ({ id: p.id, name: p.name, role: p.role as Role }));

@@ -5,6 +5,9 @@ import { DefinitionStore } from '../definitions';
 import { authenticate } from './auth';
 import { errorHandler, notFound } from './errors';
 import { adminRoutes } from './routes/admin';
+import { assessmentRoutes } from './routes/assessments';
+import { dutyRoutes } from './routes/duties';
+import { AssessmentService } from './services/assessments';
 import { procedureRoutes } from './routes/procedures';
 import { ProcedureService } from './services/procedures';
 
@@ -25,6 +28,8 @@ export function createApp({ db, temporal, definitions = new DefinitionStore(db) 
   app.use(authenticate(db));
   app.use(procedureRoutes(new ProcedureService({ db, temporal, definitions }), db));
   app.use(adminRoutes(db, definitions));
+  app.use(assessmentRoutes(new AssessmentService({ db, temporal }), db));
+  app.use(dutyRoutes(db, temporal));
   app.use((req) => {
     throw notFound(`route ${req.method} ${req.path}`);
   });

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../lib/prisma';
 import { Prisma } from '../generated/prisma/client';
-import { ProcedureDefinition, type ProcedureType } from '../workflows/procedure/definition';
+import { PROCEDURE_TYPES, ProcedureDefinition, type ProcedureType } from '../workflows/procedure/definition';
 
 export class DefinitionError extends Error {
   override name = 'DefinitionError';
@@ -31,6 +31,13 @@ export function parseDefinition(document: unknown, source = 'definition'): Proce
     );
   }
   return result.data;
+}
+
+/** Procedure definitions live in folders named after their procedure type. */
+function procedureFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((name) => (PROCEDURE_TYPES as readonly string[]).includes(name))
+    .flatMap((name) => jsonFiles(join(dir, name)));
 }
 
 function jsonFiles(dir: string): string[] {
@@ -64,7 +71,7 @@ export class DefinitionRegistry {
   }
 
   static loadFrom(dir = __dirname): DefinitionRegistry {
-    return new DefinitionRegistry(jsonFiles(dir).map((f) => parseDefinition(JSON.parse(readFileSync(f, 'utf8')), f)));
+    return new DefinitionRegistry(procedureFiles(dir).map((f) => parseDefinition(JSON.parse(readFileSync(f, 'utf8')), f)));
   }
 
   /** The newest version for a profile, falling back to the national default. */

@@ -18,6 +18,8 @@ export interface DemoOptions {
   western?: boolean;
   /** the province's name, e.g. 吉林省 (山西省 by default) */
   provinceName?: string;
+  /** counties in the city (the townships, villages and departments are under the first) */
+  counties?: number;
 }
 
 export interface DemoUnit {
@@ -36,6 +38,8 @@ export interface DemoTree {
   province: DemoUnit;
   city: DemoUnit;
   county: DemoUnit;
+  /** every county, the first being `county` */
+  counties: DemoUnit[];
   townships: DemoUnit[];
   villages: DemoUnit[];
   /** the county's industry departments: education, health, housing, water */
@@ -112,11 +116,14 @@ export async function buildDemoTree(db: Db, opts: DemoOptions): Promise<DemoTree
   const province = await unit('PROVINCE', 'p', opts.provinceName ?? '山西省');
   const city = await unit('CITY', 'c', '吕梁市', province);
   const county = await unit('COUNTY', 'k', '临县', city);
+  const countyNames = ['兴县', '岚县', '石楼县', '方山县'];
+  const counties = [county];
+  for (let k = 1; k < (opts.counties ?? 1); k++) counties.push(await unit('COUNTY', `k${k + 1}`, countyNames[(k - 1) % countyNames.length], city));
   const departments: DemoUnit[] = [];
   for (const d of DEPARTMENTS) departments.push(await unit('COUNTY', `k-${d.key}`, `${county.name}${d.name}`, county, d.key));
   const townshipNames = ['城庄镇', '白文镇', '安业乡', '雷家碛乡'];
   const villageNames = ['郝家坡村', '南沟村', '刘家会村', '杨家庄村', '前青塘村', '后青塘村', '木瓜坪村', '东坡村'];
-  const tree: DemoTree = { province, city, county, townships: [], villages: [], households: [], departments, units: new Map() };
+  const tree: DemoTree = { province, city, county, counties, townships: [], villages: [], households: [], departments, units: new Map() };
   for (let t = 0; t < townships; t++) {
     const township = await unit('TOWNSHIP', `t${t + 1}`, townshipNames[t % townshipNames.length], county);
     tree.townships.push(township);
@@ -156,6 +163,6 @@ export async function buildDemoTree(db: Db, opts: DemoOptions): Promise<DemoTree
       }
     }
   }
-  for (const u of [province, city, county, ...departments, ...tree.townships, ...tree.villages]) tree.units.set(u.id, u);
+  for (const u of [province, city, ...counties, ...departments, ...tree.townships, ...tree.villages]) tree.units.set(u.id, u);
   return tree;
 }

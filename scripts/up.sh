@@ -35,6 +35,8 @@ wait_for "Temporal" "$TEMPORAL_CLI" operator cluster health --address "$TEMPORAL
 launch worker npx --no-install tsx worker/main.ts
 launch api npx --no-install tsx api/main.ts
 wait_for "API" curl -fsS "http://127.0.0.1:$API_PORT/healthz"
+log "scheduling the annual assessments and periodic duties"
+npx --no-install tsx scripts/schedules.ts >&2
 
 node -e '
 const demo = require(process.argv[1]);

@@ -68,6 +68,7 @@ export interface Stack {
   as(token: string): {
     get(path: string): request.Test;
     post(path: string, body?: object, headers?: Record<string, string>): request.Test;
+    put(path: string, body?: object): request.Test;
   };
   /** another org tree (a province with its own profile) in the same database */
   addTree(opts: Partial<DemoOptions> & { tag: string }): Promise<DemoTree>;
@@ -99,6 +100,7 @@ export async function startStack(
       return {
         get: (path) => request(app).get(path).set(auth),
         post: (path, body, headers = {}) => request(app).post(path).set(auth).set(headers).send(body),
+        put: (path, body) => request(app).put(path).set(auth).send(body),
       };
     },
     addTree: ({ tag, ...opts }) => buildDemoTree(db, { prefix: uniquePrefix(tag), ...opts }),

@@ -129,7 +129,7 @@ export type CancelCommand = z.infer<typeof CancelCommand>;
 
 export const ProcedureSubject = z
   .object({
-    type: z.enum(['household', 'village', 'county']),
+    type: z.enum(['household', 'village', 'county', 'unit']),
     id: z.string().min(1),
     /** e.g. the head of household's name and registry number */
     name: z.string().min(1),

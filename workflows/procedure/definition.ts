@@ -44,8 +44,12 @@ export const WorkingDuration = z
   .strict();
 export type WorkingDuration = z.infer<typeof WorkingDuration>;
 
-/** A deadline: natural days (the default) or official working days. */
-export const Duration = z.union([WorkingDuration, NaturalDuration]);
+/** A fixed instant, for calendars that set dates (the annual assessment's step deadlines). */
+export const FixedDeadline = z.object({ until: z.string().datetime() }).strict();
+export type FixedDeadline = z.infer<typeof FixedDeadline>;
+
+/** A deadline: natural days (the default), official working days, or a fixed instant. */
+export const Duration = z.union([WorkingDuration, FixedDeadline, NaturalDuration]);
 export type Duration = z.infer<typeof Duration>;
 
 /** Who is notified on one rung of the escalation ladder. */
@@ -198,15 +202,17 @@ export type CheckStage = z.infer<typeof CheckStage>;
 export type NoticeStage = z.infer<typeof NoticeStage>;
 export type AutomaticStage = z.infer<typeof AutomaticStage>;
 
-export const PROCEDURE_TYPES = ['household-exit', 'village-exit', 'county-exit'] as const;
+export const PROCEDURE_TYPES = ['household-exit', 'village-exit', 'county-exit', 'self-summary'] as const;
 export const ProcedureType = z.enum(PROCEDURE_TYPES);
 export type ProcedureType = z.infer<typeof ProcedureType>;
 
 /** What each procedure is about: a household, a village, a county. */
-export const SUBJECT_OF: Record<ProcedureType, 'household' | 'village' | 'county'> = {
+export const SUBJECT_OF: Record<ProcedureType, 'household' | 'village' | 'county' | 'unit'> = {
   'household-exit': 'household',
   'village-exit': 'village',
   'county-exit': 'county',
+  /** an assessed unit's self-summary in the annual assessment, started by the assessment */
+  'self-summary': 'unit',
 };
 
 export const ProcedureDefinition = z
@@ -271,6 +277,11 @@ export type ProcedureDefinition = z.infer<typeof ProcedureDefinition>;
 export type ProcedureDefinitionInput = z.input<typeof ProcedureDefinition>;
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** When a stage opened at `enteredAt` is due, unless it counts working days (that needs the calendar). */
+export function dueAfter(enteredAt: number, duration: NaturalDuration | FixedDeadline): number {
+  return 'until' in duration ? Date.parse(duration.until) : addDuration(enteredAt, duration);
+}
 
 /** Adds natural days to an instant. Pure and deterministic: safe in workflow code. */
 export function addDuration(fromMs: number, duration: NaturalDuration): number {

@@ -46,6 +46,7 @@ import {
   SignoffStage,
   Stage,
   addDuration,
+  dueAfter,
   escalationFor,
   evaluateRules,
 } from './definition';
@@ -181,19 +182,19 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
       if (state.keptBranches) delete state.keptBranches[stage.key];
     }
     const duration = durationOf(stage);
-    if (duration?.calendar === 'working') {
+    if (duration && 'calendar' in duration && duration.calendar === 'working') {
       state.dueAt = undefined;
       state.entered = false;
       return;
     }
-    state.dueAt = duration ? new Date(addDuration(enteredAt, duration)).toISOString() : undefined;
+    state.dueAt = duration ? new Date(dueAfter(enteredAt, duration)).toISOString() : undefined;
     recordEntry(stage);
   }
 
   /** Opens a stage whose deadline counts official working days. */
   async function openStage(stage: Stage, round: number): Promise<void> {
     const duration = durationOf(stage);
-    if (duration?.calendar !== 'working') {
+    if (!duration || !('calendar' in duration) || duration.calendar !== 'working') {
       state.entered = true; // a state carried from before this field was kept
       return;
     }

@@ -1,0 +1,176 @@
+/**
+ * The annual assessment and rectification: starting and scheduling runs, sending decisions as
+ * updates, reading the projection. Authorisation: the assessing unit acts on its assessment, the
+ * rectified, lead and responsible units on a rectification; everyone reads within their scope.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, ScheduleAlreadyRunning, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Db } from '../../lib/prisma';
+import { TASK_QUEUE, type Actor } from '../../workflows/procedure/contract';
+import {
+  ApprovalCommand,
+  EvaluationCommand,
+  ItemActionCommand,
+  PlanCommand,
+  ReportCommand,
+  ResultsCommand,
+  approvalUpdate,
+  assessmentId,
+  assessmentQuery,
+  assessmentScheduleId,
+  evaluationUpdate,
+  itemUpdate,
+  planUpdate,
+  reportUpdate,
+  resultsUpdate,
+} from '../../workflows/assessment/contract';
+import type { assessmentWorkflow } from '../../workflows/assessment/workflow';
+import { loadAssessmentDefinition } from '../../activities/assessment';
+import { Principal, assertInScope } from '../auth';
+import { conflict, forbidden, fromTemporal, notFound } from '../errors';
+
+const actorOf = (me: Principal): Actor => ({ personId: me.personId, name: me.name, orgUnitId: me.orgUnitId, role: me.role });
+type Without<T> = Omit<T, 'actor'>;
+
+export class AssessmentService {
+  constructor(private readonly deps: { db: Db; temporal: Client }) {}
+
+  private assertAssessor(me: Principal) {
+    if ((me.orgLevel !== 'PROVINCE' && me.orgLevel !== 'CITY') || me.department || me.role === 'STAFF') {
+      throw forbidden('a provincial or city deputy in charge or main leader starts and schedules assessments');
+    }
+  }
+
+  /** Starts this year's assessment by hand (the schedule does it every December). */
+  async start(me: Principal, year: number) {
+    this.assertAssessor(me);
+    const id = assessmentId(me.orgUnitId, year);
+    try {
+      await this.deps.temporal.workflow.start<typeof assessmentWorkflow>('assessmentWorkflow', {
+        taskQueue: TASK_QUEUE,
+        workflowId: id,
+        args: [{ assessorUnitId: me.orgUnitId, year }],
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict('AssessmentExists', `the ${year} assessment already exists`);
+      throw err;
+    }
+    return { id, workflowId: id, year };
+  }
+
+  /**
+   * Creates or updates the Temporal schedule that starts the unit's assessment each December
+   * (day from the definition unless given), in China time.
+   */
+  async schedule(me: Principal, day?: number) {
+    this.assertAssessor(me);
+    return ensureAssessmentSchedule(this.deps.temporal, me.orgUnitId, day ?? loadAssessmentDefinition().startsOn.day);
+  }
+
+  async get(me: Principal, id: string) {
+    const row = await this.deps.db.assessment.findUnique({ where: { id }, include: { units: { orderBy: { unitId: 'asc' } } } });
+    if (!row) throw notFound(`assessment ${id}`);
+    const involved = row.units.some((u) => u.unitId === me.orgUnitId);
+    if (!involved) assertInScope(me, row.assessorPath);
+    const live = row.status === 'ACTIVE' ? await this.deps.temporal.workflow.getHandle(row.workflowId).query(assessmentQuery).catch(() => null) : null;
+    const events = await this.deps.db.caseEvent.findMany({ where: { caseType: 'assessment', caseId: id }, orderBy: { seq: 'asc' } });
+    const interviews = await this.deps.db.interview.findMany({ where: { assessmentId: id }, orderBy: { unitId: 'asc' } });
+    return { ...row, live, events, interviews };
+  }
+
+  private async handle(me: Principal, id: string) {
+    const row = await this.deps.db.assessment.findUnique({ where: { id } });
+    if (!row) throw notFound(`assessment ${id}`);
+    assertInScope(me, row.assessorPath);
+    if (row.status !== 'ACTIVE') throw conflict('CaseClosed', 'assessment is completed');
+    return this.deps.temporal.workflow.getHandle(row.workflowId);
+  }
+
+  async evaluate(me: Principal, id: string, body: Without<EvaluationCommand>, key?: string) {
+    const h = await this.handle(me, id);
+    return h.executeUpdate(evaluationUpdate, { args: [{ ...body, actor: actorOf(me) }], updateId: key ?? randomUUID() }).catch(fromTemporal);
+  }
+
+  async results(me: Principal, id: string, body: Without<ResultsCommand>, key?: string) {
+    const h = await this.handle(me, id);
+    return h.executeUpdate(resultsUpdate, { args: [{ ...body, actor: actorOf(me) }], updateId: key ?? randomUUID() }).catch(fromTemporal);
+  }
+
+  async approve(me: Principal, id: string, body: Without<ApprovalCommand>, key?: string) {
+    const h = await this.handle(me, id);
+    return h.executeUpdate(approvalUpdate, { args: [{ ...body, actor: actorOf(me) }], updateId: key ?? randomUUID() }).catch(fromTemporal);
+  }
+
+  // ---- rectification ------------------------------------------------------------------------
+
+  private async rectification(me: Principal, id: string) {
+    const row = await this.deps.db.rectification.findUnique({ where: { id }, include: { items: { orderBy: { seq: 'asc' } } } });
+    if (!row) throw notFound(`rectification ${id}`);
+    const involved = row.items.some((i) => i.leadUnitId === me.orgUnitId || i.responsibleUnitIds.includes(me.orgUnitId));
+    if (!involved) assertInScope(me, row.unitPath);
+    return row;
+  }
+
+  async getRectification(me: Principal, id: string) {
+    const row = await this.rectification(me, id);
+    const events = await this.deps.db.caseEvent.findMany({ where: { caseType: 'rectification', caseId: id }, orderBy: { seq: 'asc' } });
+    return { ...row, events };
+  }
+
+  private async rectificationHandle(me: Principal, id: string) {
+    const row = await this.rectification(me, id);
+    if (row.status !== 'ACTIVE') throw conflict('CaseClosed', 'rectification is completed');
+    return this.deps.temporal.workflow.getHandle(id);
+  }
+
+  async plan(me: Principal, id: string, body: Without<PlanCommand>, key?: string) {
+    const h = await this.rectificationHandle(me, id);
+    return h.executeUpdate(planUpdate, { args: [{ ...body, actor: actorOf(me) }], updateId: key ?? randomUUID() }).catch(fromTemporal);
+  }
+
+  async item(me: Principal, id: string, body: Without<ItemActionCommand>, key?: string) {
+    const h = await this.rectificationHandle(me, id);
+    return h.executeUpdate(itemUpdate, { args: [{ ...body, actor: actorOf(me) }], updateId: key ?? randomUUID() }).catch(fromTemporal);
+  }
+
+  async report(me: Principal, id: string, body: Without<ReportCommand>, key?: string) {
+    const h = await this.rectificationHandle(me, id);
+    return h.executeUpdate(reportUpdate, { args: [{ ...body, actor: actorOf(me) }], updateId: key ?? randomUUID() }).catch(fromTemporal);
+  }
+
+  /** Rectification items waiting on my unit: parts to close, items to confirm. */
+  async myItems(me: Principal) {
+    const items = await this.deps.db.rectificationItem.findMany({
+      where: {
+        status: { not: 'CONFIRMED' },
+        OR: [{ responsibleUnitIds: { has: me.orgUnitId } }, { leadUnitId: me.orgUnitId, status: 'AWAITING_CONFIRMATION' }],
+      },
+      orderBy: [{ dueAt: 'asc' }, { seq: 'asc' }],
+      take: 200,
+    });
+    return items.filter((i) => i.leadUnitId === me.orgUnitId || !i.closedUnitIds.includes(me.orgUnitId));
+  }
+}
+
+/** Creates (or updates) the December schedule of one assessing unit. Idempotent. */
+export async function ensureAssessmentSchedule(temporal: Client, assessorUnitId: string, day: number) {
+  const scheduleId = assessmentScheduleId(assessorUnitId);
+  const spec = { calendars: [{ month: 'DECEMBER' as const, dayOfMonth: day, hour: 9 }], timezone: 'Asia/Shanghai' };
+  const action = {
+    type: 'startWorkflow' as const,
+    workflowType: 'assessmentWorkflow',
+    taskQueue: TASK_QUEUE,
+    workflowId: `assessment-run:${assessorUnitId}`,
+    args: [{ assessorUnitId }],
+  };
+  try {
+    await temporal.schedule.create({ scheduleId, spec, action, memo: { kind: 'annual-assessment' } });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    await temporal.schedule.getHandle(scheduleId).update((prev) => ({ ...prev, spec, action }));
+  }
+  return { scheduleId, month: 12, day, hour: 9, timezone: 'Asia/Shanghai' };
+}
+

@@ -1,0 +1,214 @@
+/**
+ * Contract of the annual assessment (年度成效考核) and of the rectification (反馈问题整改) it starts:
+ * workflow ids, inputs, updates with their zod schemas, queries and views. Shared by the
+ * workflows, the API and the tests.
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { z } from 'zod';
+import { Actor, Attachment, OrgPathByLevel } from '../procedure/contract';
+import type { AssessmentDefinition } from './definition';
+
+export const assessmentId = (assessorUnitId: string, year: number) => `assessment:${assessorUnitId}:${year}`;
+export const assessmentScheduleId = (assessorUnitId: string) => `assessment-schedule:${assessorUnitId}`;
+export const rectificationWorkflowId = (unitId: string, year: number) => `rectification:${unitId}:${year}`;
+
+export interface AssessmentInput {
+  assessorUnitId: string;
+  /** the assessed year; by default the year (China time) in which the run starts */
+  year?: number;
+}
+
+export const ASSESSMENT_STEPS = [
+  'self_summary',
+  'third_party_evaluation',
+  'aggregation',
+  'comprehensive_evaluation',
+  'approval',
+  'feedback',
+  'done',
+] as const;
+export type AssessmentStep = (typeof ASSESSMENT_STEPS)[number];
+
+const figures = z.record(z.string().regex(/^[a-z][a-z0-9_]{1,63}$/), z.number().finite());
+
+/** 第三方评估: results for one assessed unit, entered by the assessing unit. */
+export const EvaluationBody = z
+  .object({ unitId: z.string().min(1), values: figures, source: z.string().min(1).max(100) })
+  .strict();
+export const EvaluationCommand = EvaluationBody.extend({ actor: Actor }).strict();
+export type EvaluationCommand = z.infer<typeof EvaluationCommand>;
+
+/** 综合评价: a grade and the problems found, for every assessed unit. */
+export const ResultsBody = z
+  .object({
+    results: z
+      .array(
+        z
+          .object({
+            unitId: z.string().min(1),
+            grade: z.string().min(1).max(10),
+            problems: z.array(z.object({ type: z.string().min(1).max(64), description: z.string().min(1).max(2000) }).strict()).max(30),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(500),
+    comment: z.string().max(2000).optional(),
+  })
+  .strict();
+export const ResultsCommand = ResultsBody.extend({ actor: Actor }).strict();
+export type ResultsCommand = z.infer<typeof ResultsCommand>;
+
+/** 领导小组审定: approve the results, or return them for another evaluation. */
+export const ApprovalBody = z.object({ decision: z.enum(['approve', 'return']), comment: z.string().max(2000).optional() }).strict();
+export const ApprovalCommand = ApprovalBody.extend({ actor: Actor }).strict();
+export type ApprovalCommand = z.infer<typeof ApprovalCommand>;
+
+export interface AssessedUnit {
+  id: string;
+  name: string;
+  level: string;
+  orgPath: OrgPathByLevel;
+}
+
+export interface AssessmentPlan {
+  /** set when this year's assessment of the unit is already run by another workflow */
+  duplicateOf?: string;
+  definition: AssessmentDefinition;
+  assessor: { id: string; name: string; path: string; orgPath: OrgPathByLevel };
+  units: AssessedUnit[];
+}
+
+export interface AssessmentUnitView {
+  unitId: string;
+  name: string;
+  selfSummaryCaseId?: string;
+  selfSummarySubmitted: boolean;
+  evaluation?: Record<string, number>;
+  grade?: string;
+  problems: Array<{ type: string; label: string; description: string }>;
+  rectificationId?: string;
+}
+
+export interface AssessmentView {
+  id: string;
+  year: number;
+  assessorUnitId: string;
+  status: 'ACTIVE' | 'COMPLETED';
+  step: AssessmentStep;
+  stepDueAt?: string;
+  finishBy: string;
+  overdue: boolean;
+  units: AssessmentUnitView[];
+}
+
+export const evaluationUpdate = defineUpdate<AssessmentView, [EvaluationCommand]>('enterEvaluation');
+export const resultsUpdate = defineUpdate<AssessmentView, [ResultsCommand]>('submitResults');
+export const approvalUpdate = defineUpdate<AssessmentView, [ApprovalCommand]>('approveResults');
+export const assessmentQuery = defineQuery<AssessmentView>('assessment');
+
+// ---- rectification ------------------------------------------------------------------------
+
+export const ItemDeadline = z.union([
+  z.object({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) }).strict(),
+  z.object({ workingDays: z.number().int().min(1).max(500) }).strict(),
+  /** 长期坚持: a standing duty with no end */
+  z.object({ standing: z.literal(true) }).strict(),
+]);
+export type ItemDeadline = z.infer<typeof ItemDeadline>;
+
+/** 整改方案: for each problem, a lead unit, responsible units, measures and a deadline. */
+export const PlanBody = z
+  .object({
+    items: z
+      .array(
+        z
+          .object({
+            problemSeq: z.number().int().min(1),
+            leadUnitId: z.string().min(1),
+            responsibleUnitIds: z.array(z.string().min(1)).min(1).max(20),
+            measures: z.string().min(1).max(4000),
+            deadline: ItemDeadline,
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(200),
+  })
+  .strict();
+export const PlanCommand = PlanBody.extend({ actor: Actor }).strict();
+export type PlanCommand = z.infer<typeof PlanCommand>;
+
+export const ItemActionBody = z
+  .object({
+    note: z.string().max(4000).optional(),
+    attachments: z.array(Attachment).max(20).default([]),
+  })
+  .strict();
+export const ItemActionCommand = ItemActionBody.extend({
+  actor: Actor,
+  itemSeq: z.number().int().min(1),
+  action: z.enum(['progress', 'close', 'confirm']),
+}).strict();
+export type ItemActionCommand = z.infer<typeof ItemActionCommand>;
+
+export const ReportBody = z.object({ summary: z.string().min(1).max(8000), attachments: z.array(Attachment).max(20).default([]) }).strict();
+export const ReportCommand = ReportBody.extend({ actor: Actor }).strict();
+export type ReportCommand = z.infer<typeof ReportCommand>;
+
+export interface RectificationInput {
+  rectificationId: string;
+  assessmentId?: string;
+  year: number;
+  unit: { id: string; name: string; orgPath: OrgPathByLevel };
+  problems: Array<{ seq: number; type: string; label: string; description: string }>;
+  phases: AssessmentDefinition['rectification']['phases'];
+  overdueItemsForLevelUp: number;
+}
+
+export interface RectificationItemView {
+  seq: number;
+  problemSeq: number;
+  problemType: string;
+  description: string;
+  leadUnitId: string;
+  responsibleUnitIds: string[];
+  measures: string;
+  deadlineKind: 'date' | 'working_days' | 'standing';
+  dueAt?: string;
+  dueProvisional?: boolean;
+  status: 'OPEN' | 'AWAITING_CONFIRMATION' | 'CONFIRMED';
+  closedUnitIds: string[];
+  overdue: boolean;
+  evidence: Array<z.infer<typeof Attachment>>;
+  confirmedAt?: string;
+}
+
+export interface RectificationView {
+  id: string;
+  unitId: string;
+  year: number;
+  status: 'ACTIVE' | 'COMPLETED';
+  phase: string;
+  issuedAt: string;
+  timetable: Record<string, { opensAt: string; closesAt: string }>;
+  planSubmittedAt?: string;
+  reportSubmittedAt?: string;
+  overdue: boolean;
+  items: RectificationItemView[];
+}
+
+export const planUpdate = defineUpdate<RectificationView, [PlanCommand]>('submitPlan');
+export const itemUpdate = defineUpdate<RectificationView, [ItemActionCommand]>('itemAction');
+export const reportUpdate = defineUpdate<RectificationView, [ReportCommand]>('submitReport');
+export const rectificationQuery = defineQuery<RectificationView>('rectification');
+
+/** One audit entry of an assessment, rectification or duty (projected to CaseEvent). */
+export interface CaseEventEntry {
+  seq: number;
+  at: string;
+  action: string;
+  actor?: Actor;
+  comment?: string;
+  data?: Record<string, unknown>;
+}

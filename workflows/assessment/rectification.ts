@@ -1,0 +1,329 @@
+/**
+ * Rectification of the problems an assessment found (反馈问题整改, 003 篇五). Phases open and close on
+ * the dates of the timetable (data, counted from the day of issue); the unit hands in its plan —
+ * for each problem a lead unit (牵头单位), responsible units (责任单位), measures and a deadline (a
+ * date, a number of working days, or 长期坚持) — and its report. Each responsible unit closes its
+ * part of an item with evidence, the lead unit confirms. A missed phase deliverable escalates to
+ * the unit's leaders; an item past its deadline escalates to its responsible units' leaders; a
+ * unit with `overdueItemsForLevelUp` overdue items escalates a level up (004 art. 24 pattern).
+ */
+import * as wf from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { AssessmentActivities } from '../../activities/assessment';
+import type { ProcedureActivities } from '../../activities/procedure';
+import { FailureType, SA } from '../procedure/contract';
+import {
+  CaseEventEntry,
+  ItemActionCommand,
+  PlanCommand,
+  RectificationInput,
+  RectificationItemView,
+  RectificationView,
+  ReportCommand,
+  itemUpdate,
+  planUpdate,
+  rectificationQuery,
+  reportUpdate,
+} from './contract';
+import { timetable } from './definition';
+
+const { projectRectification } = wf.proxyActivities<AssessmentActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+const { notify, computeDeadline } = wf.proxyActivities<ProcedureActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+function refuse(type: FailureType, message: string): never {
+  throw ApplicationFailure.create({ type, message, nonRetryable: true });
+}
+
+/** 24:00 China time of a date: 16:00 UTC of the same date. */
+const endOfChinaDate = (date: string) => `${date}T16:00:00.000Z`;
+
+export async function rectificationWorkflow(input: RectificationInput): Promise<RectificationView> {
+  const issuedAt = Date.now();
+  const view: RectificationView = {
+    id: input.rectificationId,
+    unitId: input.unit.id,
+    year: input.year,
+    status: 'ACTIVE',
+    phase: input.phases[0].key,
+    issuedAt: new Date(issuedAt).toISOString(),
+    timetable: timetable(issuedAt, input.phases),
+    overdue: false,
+    items: [],
+  };
+  const events: CaseEventEntry[] = [];
+  let seq = 0;
+  let projected = 0;
+  /** bumped by every decision, so the timer loop recomputes */
+  let changes = 0;
+  const escalatedUnits = new Set<string>();
+
+  const record = (action: string, extra: Partial<CaseEventEntry> = {}) => {
+    events.push({ seq: ++seq, at: new Date(Date.now()).toISOString(), action, ...extra });
+    changes++;
+  };
+  async function project(): Promise<void> {
+    if (projected === seq) return;
+    const fresh = events.filter((e) => e.seq > projected);
+    projected = seq;
+    await projectRectification({
+      view: { ...view, items: view.items.map((i) => ({ ...i })) },
+      unitName: input.unit.name,
+      assessmentId: input.assessmentId,
+      stateSeq: seq,
+      events: fresh,
+    });
+  }
+  const item = (n: number): RectificationItemView => {
+    const found = view.items.find((i) => i.seq === n);
+    if (!found) refuse(FailureType.InvalidInput, `no item ${n}`);
+    return found;
+  };
+  const isUnitLeader = (cmd: { actor: { orgUnitId: string; role: string } }) => {
+    if (cmd.actor.orgUnitId !== input.unit.id) refuse(FailureType.WrongOrgUnit, 'only the rectified unit may do this');
+    if (cmd.actor.role === 'STAFF') refuse(FailureType.WrongRole, 'needs the deputy in charge or the main leader');
+  };
+  const assertActive = () => {
+    if (view.status !== 'ACTIVE') refuse(FailureType.CaseClosed, 'rectification is completed');
+  };
+
+  // ---- decisions ------------------------------------------------------------------------------
+
+  function validatePlan(cmd: PlanCommand): void {
+    if (!PlanCommand.safeParse(cmd).success) refuse(FailureType.InvalidInput, 'malformed plan');
+    assertActive();
+    isUnitLeader(cmd);
+    if (view.planSubmittedAt) refuse(FailureType.AlreadyDecided, 'the plan is already submitted');
+    const covered = new Set(cmd.items.map((i) => i.problemSeq));
+    const uncovered = input.problems.filter((p) => !covered.has(p.seq));
+    if (uncovered.length) refuse(FailureType.InvalidInput, `every problem needs an item: missing ${uncovered.map((p) => p.seq).join(', ')}`);
+    if (cmd.items.some((i) => !input.problems.some((p) => p.seq === i.problemSeq))) refuse(FailureType.InvalidInput, 'unknown problem');
+  }
+
+  function validateItem(cmd: ItemActionCommand): RectificationItemView {
+    if (!ItemActionCommand.safeParse(cmd).success) refuse(FailureType.InvalidInput, 'malformed item action');
+    assertActive();
+    const it = item(cmd.itemSeq);
+    if (it.status === 'CONFIRMED') refuse(FailureType.AlreadyDecided, `item ${it.seq} is confirmed`);
+    if (cmd.action === 'confirm') {
+      if (cmd.actor.orgUnitId !== it.leadUnitId) refuse(FailureType.WrongOrgUnit, 'only the lead unit confirms an item');
+      if (it.status !== 'AWAITING_CONFIRMATION') refuse(FailureType.WrongStage, 'not every responsible unit has closed its part yet');
+    } else {
+      if (!it.responsibleUnitIds.includes(cmd.actor.orgUnitId)) refuse(FailureType.WrongOrgUnit, 'only a responsible unit reports on an item');
+      if (cmd.action === 'close') {
+        if (it.closedUnitIds.includes(cmd.actor.orgUnitId)) refuse(FailureType.AlreadyDecided, 'your unit has closed this item');
+        if (cmd.attachments.length === 0) refuse(FailureType.MissingConfirmation, 'closing an item needs evidence');
+      }
+    }
+    return it;
+  }
+
+  function validateReport(cmd: ReportCommand): void {
+    if (!ReportCommand.safeParse(cmd).success) refuse(FailureType.InvalidInput, 'malformed report');
+    assertActive();
+    isUnitLeader(cmd);
+    if (!view.planSubmittedAt) refuse(FailureType.WrongStage, 'the plan comes first');
+    if (view.reportSubmittedAt) refuse(FailureType.AlreadyDecided, 'the report is already submitted');
+  }
+
+  wf.setHandler(
+    planUpdate,
+    async (cmd) => {
+      validatePlan(cmd);
+      view.planSubmittedAt = new Date(Date.now()).toISOString();
+      const items: RectificationItemView[] = cmd.items.map((i, n) => {
+        const problem = input.problems.find((p) => p.seq === i.problemSeq)!;
+        const kind = 'date' in i.deadline ? 'date' : 'workingDays' in i.deadline ? 'working_days' : 'standing';
+        return {
+          seq: n + 1,
+          problemSeq: problem.seq,
+          problemType: problem.type,
+          description: problem.description,
+          leadUnitId: i.leadUnitId,
+          responsibleUnitIds: i.responsibleUnitIds,
+          measures: i.measures,
+          deadlineKind: kind,
+          dueAt: 'date' in i.deadline ? endOfChinaDate(i.deadline.date) : undefined,
+          status: 'OPEN',
+          closedUnitIds: [],
+          overdue: false,
+          evidence: [],
+        };
+      });
+      // working-day deadlines count from the plan's submission on the official calendar
+      for (const [n, i] of cmd.items.entries()) {
+        if ('workingDays' in i.deadline) {
+          const due = await computeDeadline({ from: view.planSubmittedAt, workingDays: i.deadline.workingDays });
+          items[n].dueAt = due.dueAt;
+          items[n].dueProvisional = due.provisional;
+        }
+      }
+      view.items = items;
+      record('PLAN_SUBMITTED', { actor: cmd.actor, data: { items: items.length } });
+      await project();
+      return view;
+    },
+    { validator: validatePlan },
+  );
+
+  wf.setHandler(
+    itemUpdate,
+    async (cmd) => {
+      const it = validateItem(cmd);
+      if (cmd.action === 'close') {
+        it.closedUnitIds = [...it.closedUnitIds, cmd.actor.orgUnitId];
+        it.evidence = [...it.evidence, ...cmd.attachments];
+        if (it.responsibleUnitIds.every((u) => it.closedUnitIds.includes(u))) it.status = 'AWAITING_CONFIRMATION';
+      } else if (cmd.action === 'confirm') {
+        it.status = 'CONFIRMED';
+        it.confirmedAt = new Date(Date.now()).toISOString();
+      }
+      record(`ITEM_${cmd.action.toUpperCase()}`, { actor: cmd.actor, comment: cmd.note, data: { item: it.seq, attachments: cmd.attachments } });
+      await project();
+      return view;
+    },
+    { validator: (cmd) => void validateItem(cmd) },
+  );
+
+  wf.setHandler(
+    reportUpdate,
+    async (cmd) => {
+      validateReport(cmd);
+      view.reportSubmittedAt = new Date(Date.now()).toISOString();
+      record('REPORT_SUBMITTED', { actor: cmd.actor, comment: cmd.summary, data: { attachments: cmd.attachments } });
+      await project();
+      return view;
+    },
+    { validator: validateReport },
+  );
+
+  wf.setHandler(rectificationQuery, () => view);
+
+  // ---- time ---------------------------------------------------------------------------------
+
+  const delivered = (deliverable: string | undefined) =>
+    deliverable === 'plan'
+      ? !!view.planSubmittedAt
+      : deliverable === 'report'
+        ? !!view.reportSubmittedAt
+        : deliverable === 'all_items'
+          ? !!view.planSubmittedAt && view.items.every((i) => i.deadlineKind === 'standing' || i.status === 'CONFIRMED')
+          : true;
+
+  async function escalate(dedupe: string, orgUnitIds: string[], title: string, body: string, parentOf?: string) {
+    return notify({
+      caseId: input.rectificationId,
+      kind: 'ESCALATION',
+      dedupeKey: `${input.rectificationId}:${dedupe}`,
+      orgUnitIds,
+      parentOf,
+      roles: ['DEPUTY', 'LEADER'],
+      title,
+      body,
+    });
+  }
+
+  type Due = { at: number; key: string; run: () => Promise<void> };
+  const done = new Set<string>();
+
+  function pending(): Due[] {
+    const dues: Due[] = [];
+    for (const phase of input.phases) {
+      const t = view.timetable[phase.key];
+      dues.push({
+        at: Date.parse(t.opensAt),
+        key: `open:${phase.key}`,
+        run: async () => {
+          // report and completion run alongside: the phase shown is the sequential one
+          if (!phase.deliverable || phase.key === input.phases[0].key) view.phase = phase.key;
+          record('PHASE_OPENED', { data: { phase: phase.key, name: phase.name } });
+          wf.upsertSearchAttributes([{ key: SA.currentStage, value: phase.key }, { key: SA.dueAt, value: new Date(t.closesAt) }]);
+        },
+      });
+      dues.push({
+        at: Date.parse(t.closesAt),
+        key: `close:${phase.key}`,
+        run: async () => {
+          record('PHASE_CLOSED', { data: { phase: phase.key, delivered: delivered(phase.deliverable) } });
+          if (delivered(phase.deliverable)) return;
+          view.overdue = true;
+          wf.upsertSearchAttributes([{ key: SA.overdue, value: true }]);
+          const sent = await escalate(
+            `phase:${phase.key}`,
+            [input.unit.id],
+            `整改逾期督办：${input.unit.name}未按期完成「${phase.name}」`,
+            `${input.year}年度考核反馈问题整改的「${phase.name}」应于 ${t.closesAt} 前完成（003 篇五），现已逾期。`,
+            phase.deliverable === 'all_items' ? input.unit.id : undefined,
+          );
+          record('PHASE_MISSED', { data: { phase: phase.key, recipients: sent.recipients } });
+        },
+      });
+    }
+    for (const it of view.items) {
+      if (!it.dueAt) continue;
+      dues.push({
+        at: Date.parse(it.dueAt),
+        key: `item:${it.seq}`,
+        run: async () => {
+          if (it.status === 'CONFIRMED') return;
+          it.overdue = true;
+          const late = it.responsibleUnitIds.filter((u) => !it.closedUnitIds.includes(u));
+          const sent = await escalate(
+            `item:${it.seq}`,
+            late.length ? late : [it.leadUnitId],
+            `整改事项逾期：第${it.seq}项「${it.description.slice(0, 30)}」`,
+            `整改事项第${it.seq}项应于 ${it.dueAt} 前完成并经牵头单位确认，现已逾期。`,
+          );
+          record('ITEM_OVERDUE', { data: { item: it.seq, units: late, recipients: sent.recipients } });
+          // a unit with too many overdue items answers to the level above
+          for (const unitId of it.responsibleUnitIds) {
+            const overdue = view.items.filter((x) => x.overdue && x.status !== 'CONFIRMED' && x.responsibleUnitIds.includes(unitId)).length;
+            if (overdue < input.overdueItemsForLevelUp || escalatedUnits.has(unitId)) continue;
+            escalatedUnits.add(unitId);
+            const up = await escalate(
+              `level-up:${unitId}`,
+              [],
+              `整改问责预警：责任单位有 ${overdue} 项整改事项逾期`,
+              `该单位在${input.unit.name}${input.year}年度反馈问题整改中已有 ${overdue} 项事项逾期，按规定报上一级督办。`,
+              unitId,
+            );
+            record('UNIT_ESCALATED', { data: { unitId, overdueItems: overdue, recipients: up.recipients } });
+          }
+        },
+      });
+    }
+    return dues.filter((d) => !done.has(d.key)).sort((a, b) => a.at - b.at);
+  }
+
+  record('ISSUED', { data: { problems: input.problems, timetable: view.timetable } });
+  await project();
+  for (;;) {
+    const next = pending()[0];
+    const finished = input.phases.every((p) => done.has(`close:${p.key}`)) && delivered('all_items');
+    if (finished) break;
+    if (!next) {
+      await wf.condition(() => delivered('all_items'));
+      continue;
+    }
+    const seen = changes;
+    const wait = next.at - Date.now();
+    if (wait > 0 && (await wf.condition(() => changes !== seen, wait))) {
+      await project();
+      continue; // a decision may have added items: recompute
+    }
+    done.add(next.key);
+    await next.run();
+    await project();
+  }
+  view.status = 'COMPLETED';
+  view.phase = 'done';
+  record('COMPLETED');
+  await wf.condition(wf.allHandlersFinished);
+  await project();
+  return view;
+}

@@ -1,0 +1,359 @@
+/**
+ * One year's assessment (年度成效考核, 003 篇二 第六条): started by a Temporal schedule every December
+ * (or by hand), finished before the end of February of the next year.
+ *
+ * 1. self-summary: a child case per assessed unit on the procedure engine (signed by the unit's
+ *    deputy or leader, due on the calendar's date, escalated like any stage);
+ * 2. third-party evaluation: figures entered per unit;
+ * 3. data aggregation (activity);
+ * 4. comprehensive evaluation: a grade and the problems found (six types, 003 第七条) per unit;
+ * 5. approval by the leading group (or return to 4);
+ * 6. feedback: grades stored, interviews (约谈) of units with problems, and a rectification case
+ *    each (child workflows that outlive this one).
+ * A step past its date is escalated to the assessing unit's leaders; missing the end of February
+ * escalates to the level above.
+ */
+import * as wf from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { AssessmentActivities } from '../../activities/assessment';
+import type { ProcedureActivities } from '../../activities/procedure';
+import { Actor, FailureType, ProcedureInput, SA, TASK_QUEUE, procedureWorkflowId } from '../procedure/contract';
+import type { ProcedureDefinition } from '../procedure/definition';
+import type { procedureWorkflow } from '../procedure/workflow';
+import {
+  ApprovalCommand,
+  AssessmentInput,
+  AssessmentStep,
+  AssessmentView,
+  CaseEventEntry,
+  EvaluationCommand,
+  ResultsCommand,
+  approvalUpdate,
+  assessmentId as assessmentIdOf,
+  assessmentQuery,
+  evaluationUpdate,
+  rectificationWorkflowId,
+  resultsUpdate,
+} from './contract';
+import { chinaYear, endOfMonthDay } from './definition';
+import type { rectificationWorkflow } from './rectification';
+
+const { prepareAssessment, projectAssessment, aggregateAssessment, issueFeedback } = wf.proxyActivities<AssessmentActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+const { notify } = wf.proxyActivities<ProcedureActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+function refuse(type: FailureType, message: string): never {
+  throw ApplicationFailure.create({ type, message, nonRetryable: true });
+}
+
+export async function assessmentWorkflow(input: AssessmentInput): Promise<AssessmentView | { duplicateOf: string }> {
+  const year = input.year ?? chinaYear(Date.now());
+  const id = assessmentIdOf(input.assessorUnitId, year);
+  const plan = await prepareAssessment({ assessorUnitId: input.assessorUnitId, year, workflowId: wf.workflowInfo().workflowId });
+  if (plan.duplicateOf) return { duplicateOf: plan.duplicateOf };
+  const def = plan.definition;
+  const due = {
+    selfSummary: endOfMonthDay(year + 1, def.deadlines.selfSummary),
+    thirdPartyEvaluation: endOfMonthDay(year + 1, def.deadlines.thirdPartyEvaluation),
+    comprehensiveEvaluation: endOfMonthDay(year + 1, def.deadlines.comprehensiveEvaluation),
+    approval: endOfMonthDay(year + 1, def.deadlines.approval),
+    finishBy: endOfMonthDay(year + 1, def.deadlines.finishBy),
+  };
+  const problemLabel = new Map(def.problemTypes.map((p) => [p.key, p.label]));
+
+  const view: AssessmentView = {
+    id,
+    year,
+    assessorUnitId: input.assessorUnitId,
+    status: 'ACTIVE',
+    step: 'self_summary',
+    stepDueAt: due.selfSummary,
+    finishBy: due.finishBy,
+    overdue: false,
+    units: plan.units.map((u) => ({ unitId: u.id, name: u.name, selfSummarySubmitted: false, problems: [] })),
+  };
+  const unitView = (unitId: string) => view.units.find((u) => u.unitId === unitId);
+  const events: CaseEventEntry[] = [];
+  let seq = 0;
+  let projected = 0;
+  let approval: 'pending' | 'approved' | 'returned' = 'pending';
+  const approvalState = () => approval;
+
+  const record = (action: string, extra: Partial<CaseEventEntry> = {}) => {
+    events.push({ seq: ++seq, at: new Date(Date.now()).toISOString(), action, ...extra });
+  };
+  async function project(): Promise<void> {
+    if (projected === seq) return;
+    const fresh = events.filter((e) => e.seq > projected);
+    projected = seq;
+    await projectAssessment({
+      view: { ...view, units: view.units.map((u) => ({ ...u })) },
+      workflowId: wf.workflowInfo().workflowId,
+      stateSeq: seq,
+      events: fresh,
+    });
+  }
+  function setStep(step: AssessmentStep, dueAt?: string): void {
+    view.step = step;
+    view.stepDueAt = dueAt;
+    record('STEP_OPENED', { data: { step, dueAt } });
+    wf.upsertSearchAttributes([
+      { key: SA.procedureType, value: 'annual-assessment' },
+      { key: SA.orgPath, value: Object.values(plan.assessor.orgPath) },
+      { key: SA.currentStage, value: step },
+      { key: SA.responsibleOrgUnit, value: input.assessorUnitId },
+      { key: SA.dueAt, value: dueAt ? new Date(dueAt) : null },
+      { key: SA.overdue, value: view.overdue },
+    ]);
+  }
+
+  /** Waits for a step to be done; past its date, the assessing unit's leaders are told, once. */
+  async function step(done: () => boolean, dueAt: string, label: string): Promise<void> {
+    if (await wf.condition(done, Math.max(Date.parse(dueAt) - Date.now(), 1))) return;
+    const sent = await notify({
+      caseId: id,
+      kind: 'ESCALATION',
+      dedupeKey: `${id}:${view.step}:overdue`,
+      orgUnitIds: [input.assessorUnitId],
+      roles: ['DEPUTY', 'LEADER'],
+      title: `考核逾期督办：${year}年度${def.name}「${label}」已超过 ${dueAt.slice(0, 10)}`,
+      body: `${plan.assessor.name}${year}年度${def.name}的「${label}」未按期完成，请督促办理。`,
+    });
+    record('STEP_OVERDUE', { data: { step: view.step, dueAt, recipients: sent.recipients } });
+    await project();
+    await wf.condition(done);
+  }
+
+  // ---- decisions ------------------------------------------------------------------------------
+
+  const assertAssessor = (actor: Actor, roles: string[]) => {
+    if (actor.orgUnitId !== input.assessorUnitId) refuse(FailureType.WrongOrgUnit, 'only the assessing unit may do this');
+    if (!roles.includes(actor.role)) refuse(FailureType.WrongRole, `needs ${roles.join(' or ')}`);
+  };
+  const assertStep = (expected: AssessmentStep) => {
+    if (view.status !== 'ACTIVE') refuse(FailureType.CaseClosed, 'assessment is completed');
+    if (view.step !== expected) refuse(FailureType.WrongStage, `assessment is at step ${view.step}, not ${expected}`);
+  };
+
+  function validateEvaluation(cmd: EvaluationCommand): void {
+    if (!EvaluationCommand.safeParse(cmd).success) refuse(FailureType.InvalidInput, 'malformed evaluation');
+    assertStep('third_party_evaluation');
+    assertAssessor(cmd.actor, ['STAFF', 'DEPUTY', 'LEADER']);
+    if (!unitView(cmd.unitId)) refuse(FailureType.InvalidInput, `unit ${cmd.unitId} is not assessed here`);
+    const missing = def.evaluationIndicators.filter((i) => cmd.values[i.key] === undefined);
+    if (missing.length) refuse(FailureType.MissingIndicators, `missing figures: ${missing.map((i) => `${i.key} (${i.label})`).join(', ')}`);
+  }
+
+  function validateResults(cmd: ResultsCommand): void {
+    if (!ResultsCommand.safeParse(cmd).success) refuse(FailureType.InvalidInput, 'malformed results');
+    assertStep('comprehensive_evaluation');
+    assertAssessor(cmd.actor, ['DEPUTY', 'LEADER']);
+    const given = new Set(cmd.results.map((r) => r.unitId));
+    const missing = view.units.filter((u) => !given.has(u.unitId));
+    if (missing.length || given.size !== cmd.results.length || cmd.results.some((r) => !unitView(r.unitId))) {
+      refuse(FailureType.InvalidInput, `one result for each assessed unit is needed (missing: ${missing.map((u) => u.name).join(', ') || 'none'})`);
+    }
+    for (const r of cmd.results) {
+      if (!def.grades.includes(r.grade)) refuse(FailureType.InvalidInput, `grade "${r.grade}" is not one of ${def.grades.join('/')}`);
+      const bad = r.problems.find((p) => !problemLabel.has(p.type));
+      if (bad) refuse(FailureType.InvalidInput, `problem type "${bad.type}" is not one of ${[...problemLabel.keys()].join(', ')}`);
+    }
+  }
+
+  function validateApproval(cmd: ApprovalCommand): void {
+    if (!ApprovalCommand.safeParse(cmd).success) refuse(FailureType.InvalidInput, 'malformed approval');
+    assertStep('approval');
+    assertAssessor(cmd.actor, ['LEADER']);
+  }
+
+  wf.setHandler(
+    evaluationUpdate,
+    async (cmd) => {
+      validateEvaluation(cmd);
+      unitView(cmd.unitId)!.evaluation = cmd.values;
+      record('EVALUATION_ENTERED', { actor: cmd.actor, data: { unitId: cmd.unitId, values: cmd.values, source: cmd.source } });
+      await project();
+      return view;
+    },
+    { validator: validateEvaluation },
+  );
+
+  wf.setHandler(
+    resultsUpdate,
+    async (cmd) => {
+      validateResults(cmd);
+      for (const r of cmd.results) {
+        const u = unitView(r.unitId)!;
+        u.grade = r.grade;
+        u.problems = r.problems.map((p) => ({ ...p, label: problemLabel.get(p.type)! }));
+      }
+      record('RESULTS_SUBMITTED', { actor: cmd.actor, comment: cmd.comment, data: { results: cmd.results } });
+      await project();
+      return view;
+    },
+    { validator: validateResults },
+  );
+
+  wf.setHandler(
+    approvalUpdate,
+    async (cmd) => {
+      validateApproval(cmd);
+      approval = cmd.decision === 'approve' ? 'approved' : 'returned';
+      record(cmd.decision === 'approve' ? 'RESULTS_APPROVED' : 'RESULTS_RETURNED', { actor: cmd.actor, comment: cmd.comment });
+      await project();
+      return view;
+    },
+    { validator: validateApproval },
+  );
+
+  wf.setHandler(assessmentQuery, () => view);
+
+  // ---- the end-of-February watchdog ----------------------------------------------------------
+
+  const watchdog = (async () => {
+    const finished = () => view.status !== 'ACTIVE';
+    if (await wf.condition(finished, Math.max(Date.parse(due.finishBy) - Date.now(), 1))) return;
+    view.overdue = true;
+    wf.upsertSearchAttributes([{ key: SA.overdue, value: true }]);
+    const sent = await notify({
+      caseId: id,
+      kind: 'ESCALATION',
+      dedupeKey: `${id}:finish-by`,
+      orgUnitIds: [input.assessorUnitId],
+      parentOf: input.assessorUnitId, // and the leading group one level up, if there is one
+      roles: ['DEPUTY', 'LEADER'],
+      title: `考核超期：${year}年度${def.name}未在次年2月底前完成`,
+      body: `${plan.assessor.name}${year}年度${def.name}应于 ${due.finishBy} 前完成，现已超期（003 篇二 第六条）。`,
+    });
+    record('OVERDUE', { data: { finishBy: due.finishBy, recipients: sent.recipients } });
+    await project();
+  })();
+
+  // ---- the steps ------------------------------------------------------------------------------
+
+  const system: Actor = { personId: 'system', name: '系统（考核日程）', orgUnitId: input.assessorUnitId, role: 'LEADER' };
+  record('STARTED', { data: { year, units: plan.units.map((u) => u.id), due } });
+  setStep('self_summary', due.selfSummary);
+  const children = await Promise.all(
+    plan.units.map(async (u) => {
+      const caseId = wf.uuid4();
+      unitView(u.id)!.selfSummaryCaseId = caseId;
+      const definition: ProcedureDefinition = {
+        id: 'self-summary',
+        version: def.version,
+        profile: def.profile,
+        procedureType: 'self-summary',
+        name: `${year}年度${def.name}·自评总结`,
+        subjectLevel: u.level as ProcedureDefinition['subjectLevel'],
+        basis: ['003 篇二 第六条(一): 对照减贫计划，就工作进展情况和取得成效形成总结报告'],
+        escalation: def.escalation,
+        stages: [
+          {
+            key: 'self_summary',
+            name: '自评总结报告',
+            kind: 'signoff',
+            level: u.level as ProcedureDefinition['subjectLevel'],
+            roles: ['DEPUTY', 'LEADER'],
+            due: { until: due.selfSummary },
+            confirmations: [],
+            indicators: def.selfSummaryIndicators,
+          },
+        ],
+      };
+      const childInput: ProcedureInput = {
+        caseId,
+        year,
+        definition,
+        subject: { type: 'unit', id: u.id, name: u.name },
+        orgPath: u.orgPath,
+        startedBy: system,
+      };
+      return wf.startChild<typeof procedureWorkflow>('procedureWorkflow', {
+        workflowId: procedureWorkflowId('self-summary', u.id, year),
+        taskQueue: TASK_QUEUE,
+        args: [childInput],
+        typedSearchAttributes: [
+          { key: SA.procedureType, value: 'self-summary' },
+          { key: SA.orgPath, value: Object.values(u.orgPath) },
+        ],
+      });
+    }),
+  );
+  await project();
+  await Promise.all(
+    children.map(async (child, i) => {
+      const result = await child.result();
+      const u = view.units[i];
+      u.selfSummarySubmitted = result.status === 'COMPLETED';
+      record('SELF_SUMMARY_CLOSED', { data: { unitId: u.unitId, status: result.status } });
+      await project();
+    }),
+  );
+
+  setStep('third_party_evaluation', due.thirdPartyEvaluation);
+  await project();
+  await step(() => view.units.every((u) => u.evaluation), due.thirdPartyEvaluation, '第三方评估');
+
+  setStep('aggregation');
+  const aggregate = await aggregateAssessment({ assessmentId: id, year, unitIds: plan.units.map((u) => u.id) });
+  record('DATA_AGGREGATED', { data: aggregate });
+  await project();
+
+  for (;;) {
+    setStep('comprehensive_evaluation', due.comprehensiveEvaluation);
+    await project();
+    await step(() => view.units.every((u) => u.grade), due.comprehensiveEvaluation, '综合评价');
+    setStep('approval', due.approval);
+    approval = 'pending';
+    await project();
+    await step(() => approval !== 'pending', due.approval, '领导小组审定');
+    if (approvalState() === 'approved') break;
+    for (const u of view.units) {
+      u.grade = undefined;
+      u.problems = [];
+    }
+  }
+
+  setStep('feedback');
+  const withProblems = view.units.filter((u) => u.problems.length > 0);
+  const feedback = await issueFeedback({
+    assessmentId: id,
+    year,
+    assessorName: plan.assessor.name,
+    results: view.units.map((u) => ({ unitId: u.unitId, grade: u.grade!, problems: u.problems })),
+    rectifications: Object.fromEntries(withProblems.map((u) => [u.unitId, rectificationWorkflowId(u.unitId, year)])),
+  });
+  for (const u of withProblems) {
+    const unit = plan.units.find((x) => x.id === u.unitId)!;
+    const rectificationId = rectificationWorkflowId(u.unitId, year);
+    await wf.startChild<typeof rectificationWorkflow>('rectificationWorkflow', {
+      workflowId: rectificationId,
+      taskQueue: TASK_QUEUE,
+      parentClosePolicy: 'ABANDON', // rectification outlives the assessment
+      args: [
+        {
+          rectificationId,
+          assessmentId: id,
+          year,
+          unit: { id: unit.id, name: unit.name, orgPath: unit.orgPath },
+          problems: u.problems.map((p, n) => ({ seq: n + 1, ...p })),
+          phases: def.rectification.phases,
+          overdueItemsForLevelUp: def.rectification.overdueItemsForLevelUp,
+        },
+      ],
+    });
+    u.rectificationId = rectificationId;
+  }
+  record('FEEDBACK_ISSUED', { data: feedback });
+  view.status = 'COMPLETED';
+  setStep('done');
+  await watchdog;
+  await wf.condition(wf.allHandlersFinished);
+  await project();
+  return view;
+}

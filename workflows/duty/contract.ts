@@ -1,0 +1,61 @@
+/**
+ * Contract of periodic duties (004 art. 19; 000 篇三 art. 4/17/26/36): leaders' visits to their
+ * villages (main leaders ≥ 2 a year, deputies in charge ≥ 1 a quarter) and the responsibility
+ * letters (责任书) signed every year at every level. One workflow per person and duty, one run per
+ * period, continued as new at each period's end.
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { z } from 'zod';
+import { Actor } from '../procedure/contract';
+
+export const DUTY_KINDS = ['visit', 'responsibility_letter'] as const;
+export type DutyKind = (typeof DUTY_KINDS)[number];
+export const dutyWorkflowId = (kind: DutyKind, personId: string) => `duty:${kind}:${personId}`;
+
+export interface DutyInput {
+  personId: string;
+  personName: string;
+  orgUnitId: string;
+  role: 'STAFF' | 'DEPUTY' | 'LEADER';
+  kind: DutyKind;
+  period: 'quarter' | 'year';
+  required: number;
+  /** a reminder this many days before the period ends, while fewer than required are recorded */
+  remindBeforeDays: number;
+}
+
+export const DutyRecordBody = z
+  .object({
+    /** the day of the visit or signature (China date) */
+    date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    villageId: z.string().min(1).max(100).optional(),
+    note: z.string().max(2000).optional(),
+  })
+  .strict();
+export const DutyRecordCommand = DutyRecordBody.extend({ actor: Actor }).strict();
+export type DutyRecordCommand = z.infer<typeof DutyRecordCommand>;
+
+export interface DutyView {
+  dutyId: string;
+  personId: string;
+  kind: DutyKind;
+  period: 'quarter' | 'year';
+  required: number;
+  periodStart: string;
+  periodEnd: string;
+  count: number;
+  missed: boolean;
+}
+
+export const recordDutyUpdate = defineUpdate<DutyView, [DutyRecordCommand]>('record');
+export const dutyQuery = defineQuery<DutyView>('duty');
+
+/** The obligations of 004 art. 19 and the yearly responsibility letters, by role. */
+export function dutiesOf(role: string, level: string): Array<Pick<DutyInput, 'kind' | 'period' | 'required' | 'remindBeforeDays'>> {
+  const duties: Array<Pick<DutyInput, 'kind' | 'period' | 'required' | 'remindBeforeDays'>> = [];
+  const visits = level === 'COUNTY' || level === 'TOWNSHIP' || level === 'CITY';
+  if (visits && role === 'LEADER') duties.push({ kind: 'visit', period: 'year', required: 2, remindBeforeDays: 30 });
+  if (visits && role === 'DEPUTY') duties.push({ kind: 'visit', period: 'quarter', required: 1, remindBeforeDays: 15 });
+  if (role === 'LEADER') duties.push({ kind: 'responsibility_letter', period: 'year', required: 1, remindBeforeDays: 30 });
+  return duties;
+}
