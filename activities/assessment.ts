@@ -149,6 +149,7 @@ export function createAssessmentActivities({ db, notifier }: { db: Db; notifier:
 
     /** 沟通反馈: tells each unit its grade; units with problems get an interview (约谈) record. */
     async issueFeedback(input: {
+      rectifyBy: string;
       assessmentId: string;
       year: number;
       assessorName: string;
@@ -181,8 +182,7 @@ export function createAssessmentActivities({ db, notifier }: { db: Db; notifier:
             year: input.year,
             addresseeIds,
             reason: r.problems.map((p) => `${p.label}：${p.description}`).join('；'),
-            // 限期整改: the rectification's completion date
-            rectifyBy: new Date(Date.now() + 42 * 86_400_000),
+            rectifyBy: new Date(input.rectifyBy),
             rectificationId: input.rectifications[r.unitId],
             createdAt: new Date(),
           },

@@ -115,6 +115,10 @@ test('given a province with three counties, when the year runs, then grades, int
   const grades = Object.fromEntries(done.body.units.map((u: { unitId: string; grade: string }) => [u.unitId, u.grade]));
   expect(grades).toEqual({ [onTime.id]: '优秀', [withProblems.id]: '一般', [late.id]: '较好' });
   expect(done.body.interviews).toHaveLength(1);
+  // grades stay readable for rewards and later exits
+  const mine = await s.as(withProblems.tokens.LEADER).get('/assessments?year=2026');
+  expect(mine.body.myGrades).toMatchObject([{ year: 2026, grade: '一般' }]);
+  expect((await s.as(province.tokens.STAFF).get('/assessments?year=2026')).body.items.map((a: { id: string }) => a.id)).toContain(id);
   expect(done.body.interviews[0]).toMatchObject({ unitId: withProblems.id, addresseeIds: [withProblems.people.LEADER] });
   const rectificationId = `rectification:${withProblems.id}:2026`;
   expect(done.body.units.find((u: { unitId: string }) => u.unitId === withProblems.id).rectificationId).toBe(rectificationId);
@@ -125,6 +129,7 @@ test('given a province with three counties, when the year runs, then grades, int
   const rect = await eventually(() => s.db.rectification.findUnique({ where: { id: rectificationId } }));
   const phases = timetable(rect.issuedAt.getTime(), def.rectification.phases);
   expect(rect.timetable).toEqual(phases);
+  expect(done.body.interviews[0].rectifyBy).toBe(phases.completion.closesAt); // 限期整改
   const plan = await s.as(withProblems.tokens.LEADER).post(`/rectifications/${rectificationId}/plan`, {
     items: [
       { problemSeq: 1, leadUnitId: withProblems.id, responsibleUnitIds: [withProblems.id], measures: '逐户复核识别信息', deadline: { workingDays: 10 } },

@@ -34,6 +34,11 @@ export function assessmentRoutes(service: AssessmentService, db: Db): Router {
     res.json(await service.schedule(principalOf(req), day));
   });
 
+  r.get('/assessments', async (req, res) => {
+    const { year } = parse(z.object({ year: z.coerce.number().int().min(2013).max(2100).optional() }), req.query, 'query');
+    res.json(await service.list(principalOf(req), year));
+  });
+
   r.get('/assessments/:id', async (req, res) => {
     const { id } = parse(Id, req.params, 'params');
     res.json(await service.get(principalOf(req), id));

@@ -69,6 +69,18 @@ export class AssessmentService {
     return ensureAssessmentSchedule(this.deps.temporal, me.orgUnitId, day ?? loadAssessmentDefinition().startsOn.day);
   }
 
+  /** Assessments of a year run by my unit or the units under it, and the grades of my unit. */
+  async list(me: Principal, year?: number) {
+    const where = year ? { year } : {};
+    const runs = await this.deps.db.assessment.findMany({
+      where: { ...where, assessorPath: { startsWith: me.scopePath } },
+      include: { units: { select: { unitId: true, grade: true, selfSummaryAt: true, rectificationId: true } } },
+      orderBy: [{ year: 'desc' }, { id: 'asc' }],
+    });
+    const grades = await this.deps.db.assessmentUnit.findMany({ where: { ...where, unitId: me.orgUnitId }, orderBy: { year: 'desc' } });
+    return { items: runs, myGrades: grades.map((g) => ({ assessmentId: g.assessmentId, year: g.year, grade: g.grade, problems: g.problems })) };
+  }
+
   async get(me: Principal, id: string) {
     const row = await this.deps.db.assessment.findUnique({ where: { id }, include: { units: { orderBy: { unitId: 'asc' } } } });
     if (!row) throw notFound(`assessment ${id}`);

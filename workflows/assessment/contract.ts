@@ -158,6 +158,8 @@ export type ReportCommand = z.infer<typeof ReportCommand>;
 
 export interface RectificationInput {
   rectificationId: string;
+  /** when the rectification was issued (the feedback); by default when its workflow starts */
+  issuedAt?: string;
   assessmentId?: string;
   year: number;
   unit: { id: string; name: string; orgPath: OrgPathByLevel };

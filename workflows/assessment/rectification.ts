@@ -44,7 +44,7 @@ function refuse(type: FailureType, message: string): never {
 const endOfChinaDate = (date: string) => `${date}T16:00:00.000Z`;
 
 export async function rectificationWorkflow(input: RectificationInput): Promise<RectificationView> {
-  const issuedAt = Date.now();
+  const issuedAt = input.issuedAt ? Date.parse(input.issuedAt) : Date.now();
   const view: RectificationView = {
     id: input.rectificationId,
     unitId: input.unit.id,

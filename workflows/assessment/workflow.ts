@@ -35,7 +35,7 @@ import {
   rectificationWorkflowId,
   resultsUpdate,
 } from './contract';
-import { chinaYear, endOfMonthDay } from './definition';
+import { chinaYear, endOfMonthDay, timetable } from './definition';
 import type { rectificationWorkflow } from './rectification';
 
 const { prepareAssessment, projectAssessment, aggregateAssessment, issueFeedback } = wf.proxyActivities<AssessmentActivities>({
@@ -321,7 +321,12 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
 
   setStep('feedback');
   const withProblems = view.units.filter((u) => u.problems.length > 0);
+  const issuedAt = Date.now();
+  const phases = timetable(issuedAt, def.rectification.phases);
+  // 限期整改: the interview's deadline is the close of the phase that needs every item done
+  const final = def.rectification.phases.find((p) => p.deliverable === 'all_items') ?? def.rectification.phases[def.rectification.phases.length - 1];
   const feedback = await issueFeedback({
+    rectifyBy: phases[final.key].closesAt,
     assessmentId: id,
     year,
     assessorName: plan.assessor.name,
@@ -338,6 +343,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
       args: [
         {
           rectificationId,
+          issuedAt: new Date(issuedAt).toISOString(),
           assessmentId: id,
           year,
           unit: { id: unit.id, name: unit.name, orgPath: unit.orgPath },
