@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Db } from '../lib/prisma';
 import type { OrgLevel, Role } from '../workflows/procedure/definition';
+import type { Actor } from '../workflows/procedure/contract';
 import { ApiError, forbidden } from './errors';
 
 export interface Principal {
@@ -59,6 +60,9 @@ export function authenticate(db: Db): RequestHandler {
     next();
   };
 }
+
+/** The caller as the actor recorded on a decision. */
+export const actorOf = (me: Principal): Actor => ({ personId: me.personId, name: me.name, orgUnitId: me.orgUnitId, role: me.role });
 
 export function principalOf(req: { principal?: Principal }): Principal {
   if (!req.principal) throw new ApiError(401, 'Unauthenticated', 'a bearer token is required');

@@ -1,5 +1,4 @@
 /** Periodic duties: leaders' village visits and yearly responsibility letters (004 art. 19). */
-import { randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
@@ -8,7 +7,8 @@ import { TASK_QUEUE } from '../../workflows/procedure/contract';
 import { DutyKind, DutyRecordBody, dutiesOf, dutyWorkflowId, recordDutyUpdate } from '../../workflows/duty/contract';
 import type { dutyWorkflow } from '../../workflows/duty/workflow';
 import { assertInScope, assertProvincialAdmin, principalOf } from '../auth';
-import { badRequest, fromTemporal, notFound } from '../errors';
+import { badRequest, notFound } from '../errors';
+import { decide } from '../services/decide';
 import { idempotent } from '../idempotency';
 import { parse } from '../validate';
 
@@ -51,14 +51,7 @@ export function dutyRoutes(db: Db, temporal: Client): Router {
     }
     const duty = await db.duty.findUnique({ where: { id: dutyWorkflowId(kind, me.personId) } });
     if (!duty) throw notFound(`a ${kind} duty of yours`);
-    const view = await temporal.workflow
-      .getHandle(duty.id)
-      .executeUpdate(recordDutyUpdate, {
-        args: [{ ...body, actor: { personId: me.personId, name: me.name, orgUnitId: me.orgUnitId, role: me.role } }],
-        updateId: req.idempotencyKey ?? randomUUID(),
-      })
-      .catch(fromTemporal);
-    res.status(201).json(view);
+    res.status(201).json(await decide(temporal.workflow.getHandle(duty.id), recordDutyUpdate, me, body, req.idempotencyKey));
   };
   r.post('/duties/visits', once, recordRoute('visit'));
   r.post('/duties/letters', once, recordRoute('responsibility_letter'));

@@ -3,10 +3,9 @@
  * updates, reading the projection. Authorisation: the assessing unit acts on its assessment, the
  * rectified, lead and responsible units on a rectification; everyone reads within their scope.
  */
-import { randomUUID } from 'node:crypto';
 import { Client, ScheduleAlreadyRunning, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Db } from '../../lib/prisma';
-import { TASK_QUEUE, type Actor } from '../../workflows/procedure/contract';
+import { TASK_QUEUE } from '../../workflows/procedure/contract';
 import {
   ApprovalCommand,
   EvaluationCommand,
@@ -27,9 +26,9 @@ import {
 import type { assessmentWorkflow } from '../../workflows/assessment/workflow';
 import { loadAssessmentDefinition } from '../../activities/assessment';
 import { Principal, assertInScope } from '../auth';
-import { conflict, forbidden, fromTemporal, notFound } from '../errors';
+import { conflict, forbidden, notFound } from '../errors';
+import { decide } from './decide';
 
-const actorOf = (me: Principal): Actor => ({ personId: me.personId, name: me.name, orgUnitId: me.orgUnitId, role: me.role });
 type Without<T> = Omit<T, 'actor'>;
 
 export class AssessmentService {
@@ -101,18 +100,15 @@ export class AssessmentService {
   }
 
   async evaluate(me: Principal, id: string, body: Without<EvaluationCommand>, key?: string) {
-    const h = await this.handle(me, id);
-    return h.executeUpdate(evaluationUpdate, { args: [{ ...body, actor: actorOf(me) }], updateId: key ?? randomUUID() }).catch(fromTemporal);
+    return decide(await this.handle(me, id), evaluationUpdate, me, body, key);
   }
 
   async results(me: Principal, id: string, body: Without<ResultsCommand>, key?: string) {
-    const h = await this.handle(me, id);
-    return h.executeUpdate(resultsUpdate, { args: [{ ...body, actor: actorOf(me) }], updateId: key ?? randomUUID() }).catch(fromTemporal);
+    return decide(await this.handle(me, id), resultsUpdate, me, body, key);
   }
 
   async approve(me: Principal, id: string, body: Without<ApprovalCommand>, key?: string) {
-    const h = await this.handle(me, id);
-    return h.executeUpdate(approvalUpdate, { args: [{ ...body, actor: actorOf(me) }], updateId: key ?? randomUUID() }).catch(fromTemporal);
+    return decide(await this.handle(me, id), approvalUpdate, me, body, key);
   }
 
   // ---- rectification ------------------------------------------------------------------------
@@ -138,18 +134,15 @@ export class AssessmentService {
   }
 
   async plan(me: Principal, id: string, body: Without<PlanCommand>, key?: string) {
-    const h = await this.rectificationHandle(me, id);
-    return h.executeUpdate(planUpdate, { args: [{ ...body, actor: actorOf(me) }], updateId: key ?? randomUUID() }).catch(fromTemporal);
+    return decide(await this.rectificationHandle(me, id), planUpdate, me, body, key);
   }
 
   async item(me: Principal, id: string, body: Without<ItemActionCommand>, key?: string) {
-    const h = await this.rectificationHandle(me, id);
-    return h.executeUpdate(itemUpdate, { args: [{ ...body, actor: actorOf(me) }], updateId: key ?? randomUUID() }).catch(fromTemporal);
+    return decide(await this.rectificationHandle(me, id), itemUpdate, me, body, key);
   }
 
   async report(me: Principal, id: string, body: Without<ReportCommand>, key?: string) {
-    const h = await this.rectificationHandle(me, id);
-    return h.executeUpdate(reportUpdate, { args: [{ ...body, actor: actorOf(me) }], updateId: key ?? randomUUID() }).catch(fromTemporal);
+    return decide(await this.rectificationHandle(me, id), reportUpdate, me, body, key);
   }
 
   /** Rectification items waiting on my unit: parts to close, items to confirm. */

@@ -7,7 +7,6 @@ import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client
 import type { Db } from '../../lib/prisma';
 import type { DefinitionStore } from '../../definitions';
 import {
-  Actor,
   CancelBody,
   CaseView,
   IndicatorsBody,
@@ -28,8 +27,9 @@ import {
 } from '../../workflows/procedure/contract';
 import { SUBJECT_OF, type OrgLevel, type ProcedureType } from '../../workflows/procedure/definition';
 import type { procedureWorkflow } from '../../workflows/procedure/workflow';
-import { Principal, assertInScope } from '../auth';
-import { ApiError, conflict, forbidden, fromTemporal, notFound } from '../errors';
+import { Principal, actorOf, assertInScope } from '../auth';
+import { decide } from './decide';
+import { ApiError, conflict, forbidden, notFound } from '../errors';
 
 export interface ProcedureServiceDeps {
   db: Db;
@@ -41,8 +41,6 @@ export type StartResult =
   | { outcome: 'started'; caseId: string; workflowId: string; case: CaseView }
   | { outcome: 'already_open'; workflowId: string; caseId?: string }
   | { outcome: 'not_eligible'; reason: string };
-
-const actorOf = (me: Principal): Actor => ({ personId: me.personId, name: me.name, orgUnitId: me.orgUnitId, role: me.role });
 
 /** The year in China (UTC+8): a household exits within a calendar year. */
 export const currentYear = (now = Date.now()) => new Date(now + 8 * 3600_000).getUTCFullYear();
@@ -193,30 +191,22 @@ export class ProcedureService {
 
   async signOff(me: Principal, caseId: string, body: SignOffBody, idempotencyKey?: string): Promise<CaseView> {
     const { handle } = await this.openCase(me, caseId);
-    return handle
-      .executeUpdate(signOffUpdate, { args: [{ ...body, actor: actorOf(me) }], updateId: idempotencyKey ?? randomUUID() })
-      .catch(fromTemporal);
+    return decide(handle, signOffUpdate, me, body, idempotencyKey);
   }
 
   async raiseObjection(me: Principal, caseId: string, body: ObjectionBody, idempotencyKey?: string): Promise<CaseView> {
     const { handle } = await this.openCase(me, caseId);
-    return handle
-      .executeUpdate(objectionUpdate, { args: [{ ...body, actor: actorOf(me) }], updateId: idempotencyKey ?? randomUUID() })
-      .catch(fromTemporal);
+    return decide(handle, objectionUpdate, me, body, idempotencyKey);
   }
 
   async submitIndicators(me: Principal, caseId: string, body: IndicatorsBody, idempotencyKey?: string): Promise<CaseView> {
     const { handle } = await this.openCase(me, caseId);
-    return handle
-      .executeUpdate(indicatorsUpdate, { args: [{ ...body, actor: actorOf(me) }], updateId: idempotencyKey ?? randomUUID() })
-      .catch(fromTemporal);
+    return decide(handle, indicatorsUpdate, me, body, idempotencyKey);
   }
 
   async cancel(me: Principal, caseId: string, body: CancelBody, idempotencyKey?: string): Promise<CaseView> {
     const { handle } = await this.openCase(me, caseId);
-    return handle
-      .executeUpdate(cancelUpdate, { args: [{ ...body, actor: actorOf(me) }], updateId: idempotencyKey ?? randomUUID() })
-      .catch(fromTemporal);
+    return decide(handle, cancelUpdate, me, body, idempotencyKey);
   }
 
   /** One case with its full audit trail, notices, objections and escalations. */
