@@ -29,7 +29,8 @@ test('given a province, when it sets its December date, then its schedule starts
   await handle.trigger();
   const row = await eventually(() => s.db.assessment.findUnique({ where: { id: `assessment:${province.id}:${year}` } }), 30_000);
   expect(row.workflowId).toMatch(/^assessment-run:/);
-  await eventually(async () => (await s.db.procedure.count({ where: { type: 'self-summary', year, subjectId: { in: counties.map((c) => c.id) } } })) === 2, 30_000);
+  // the province assesses its city and both counties
+  await eventually(async () => (await s.db.procedure.count({ where: { type: 'self-summary', year, subjectId: { in: [s.tree.city.id, ...counties.map((c) => c.id)] } } })) === 3, 30_000);
   // a second run of the same year sees the first and stops
   await handle.trigger();
   await new Promise((r) => setTimeout(r, 2000));

@@ -1,5 +1,5 @@
 /**
- * A whole assessment year (年度成效考核, 003 篇二 第六条—第八条) for a province with three counties,
+ * A whole assessment year (年度成效考核, 003 篇二 第六条—第八条) for a province with a city and three counties,
  * driven through the API on the time-skipping server: self-summaries as child cases (one late and
  * escalated), third-party evaluation, aggregation, comprehensive evaluation with grades and
  * problems, approval, feedback — then the interview (约谈) and the rectification (003 篇五) of the
@@ -33,8 +33,9 @@ test('the 003 篇五 timetable as data: issued 2018-05-09, each phase on the see
 });
 
 test('given a province with three counties, when the year runs, then grades, interviews and rectification follow', async () => {
-  const { province, counties } = s.tree;
+  const { province, counties, city } = s.tree;
   const [onTime, withProblems, late] = counties;
+  // the province assesses its cities and counties (002 (二十七))
   const started = await s.as(province.tokens.LEADER).post('/assessments', { year: 2026 });
   expect(started.status).toBe(201);
   const id: string = started.body.id;
@@ -62,6 +63,7 @@ test('given a province with three counties, when the year runs, then grades, int
   };
   expect((await submit(onTime, 'DEPUTY')).status).toBe(200);
   expect((await submit(withProblems, 'LEADER')).status).toBe(200);
+  expect((await submit(city, 'LEADER')).status).toBe(200);
 
   // the third county misses 2027-01-10: its deputy in charge is escalated to
   const now = await s.env.currentTimeMs();
@@ -78,7 +80,7 @@ test('given a province with three counties, when the year runs, then grades, int
     s.as(province.tokens.STAFF).post(`/assessments/${id}/evaluations`, { unitId, values: { identification_accuracy: accuracy, satisfaction: 0.93 }, source: '第三方评估机构' });
   const missing = await s.as(province.tokens.STAFF).post(`/assessments/${id}/evaluations`, { unitId: onTime.id, values: { satisfaction: 0.9 }, source: '第三方评估机构' });
   expect(missing.status).toBe(400);
-  for (const [c, a] of [[onTime, 0.99], [withProblems, 0.91], [late, 0.97]] as const) expect((await evaluate(c.id, a)).status).toBe(200);
+  for (const [c, a] of [[onTime, 0.99], [withProblems, 0.91], [late, 0.97], [city, 0.98]] as const) expect((await evaluate(c.id, a)).status).toBe(200);
 
   // 数据汇总 → 综合评价
   await eventually(async () => (await s.db.assessment.findUnique({ where: { id } }))?.step === 'comprehensive_evaluation');
@@ -97,6 +99,7 @@ test('given a province with three counties, when the year runs, then grades, int
         ],
       },
       { unitId: late.id, grade: '较好', problems: [] },
+      { unitId: city.id, grade: '好', problems: [] },
     ],
   };
   const badGrade = await s.as(province.tokens.DEPUTY).post(`/assessments/${id}/results`, {
@@ -113,7 +116,7 @@ test('given a province with three counties, when the year runs, then grades, int
   const done = await s.as(province.tokens.LEADER).get(`/assessments/${id}`);
   expect(done.body).toMatchObject({ status: 'COMPLETED', step: 'done', overdue: false });
   const grades = Object.fromEntries(done.body.units.map((u: { unitId: string; grade: string }) => [u.unitId, u.grade]));
-  expect(grades).toEqual({ [onTime.id]: '优秀', [withProblems.id]: '一般', [late.id]: '较好' });
+  expect(grades).toEqual({ [onTime.id]: '优秀', [withProblems.id]: '一般', [late.id]: '较好', [city.id]: '好' });
   expect(done.body.interviews).toHaveLength(1);
   // grades stay readable for rewards and later exits
   const mine = await s.as(withProblems.tokens.LEADER).get('/assessments?year=2026');
