@@ -16,7 +16,8 @@ fi
 export DATABASE_URL="$TEST_DATABASE_URL"
 log "migrating the test database"
 "$ROOT/scripts/migrate.sh"
-log "type-checking"
+log "type-checking and linting (workflow sandbox rules, floating promises)"
 npx --no-install tsc -p tsconfig.json --noEmit
+npx --no-install eslint .
 log "running the tests"
 npx --no-install jest --runInBand "$@"
