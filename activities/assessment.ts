@@ -264,6 +264,8 @@ export function createAssessmentActivities({ db, notifier }: { db: Db; notifier:
           periodEnd: new Date(view.periodEnd),
           count: view.count,
           missed: view.missed,
+          missedPeriods: view.missedPeriods ?? 0,
+          lastMissedAt: view.lastMissedAt ? new Date(view.lastMissedAt) : null,
           stateSeq: input.stateSeq,
         };
         // a new period (continue-as-new) starts its sequence again: the period start orders runs

@@ -7,6 +7,7 @@ import { errorHandler, notFound } from './errors';
 import { adminRoutes } from './routes/admin';
 import { assessmentRoutes } from './routes/assessments';
 import { dutyRoutes } from './routes/duties';
+import { supervisionRoutes } from './routes/supervision';
 import { AssessmentService } from './services/assessments';
 import { procedureRoutes } from './routes/procedures';
 import { ProcedureService } from './services/procedures';
@@ -30,6 +31,7 @@ export function createApp({ db, temporal, definitions = new DefinitionStore(db) 
   app.use(adminRoutes(db, definitions));
   app.use(assessmentRoutes(new AssessmentService({ db, temporal }), db));
   app.use(dutyRoutes(db, temporal));
+  app.use(supervisionRoutes(db));
   app.use((req) => {
     throw notFound(`route ${req.method} ${req.path}`);
   });

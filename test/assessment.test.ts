@@ -179,6 +179,9 @@ test('given a province with three counties, when the year runs, then grades, int
   const missed = final.body.events.filter((e: { action: string }) => e.action === 'PHASE_MISSED').map((e: { data: { phase: string } }) => e.data.phase);
   expect(missed).toEqual(['report', 'completion']);
   expect(await s.db.notification.count({ where: { procedureId: rectificationId, recipientId: withProblems.people.LEADER, title: { contains: '整改逾期督办' } } })).toBe(2);
+  // the supervisors' summary shows the county with three overdue items
+  const summary = await s.as(province.tokens.LEADER).get('/supervision/summary');
+  expect(summary.body.units.find((u: { unitId: string }) => u.unitId === withProblems.id)).toMatchObject({ overdueItems: 3, unitName: withProblems.name });
   // every phase opened and closed at its timetable instant
   for (const [key, t] of Object.entries(phases)) {
     const opened = final.body.events.find((e: { action: string; data: { phase: string } }) => e.action === 'PHASE_OPENED' && e.data.phase === key);

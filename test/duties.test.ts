@@ -24,7 +24,8 @@ test('given a quarter without a deputy’s visit, then a reminder, then escalati
   const countyDeputy = await eventually(() => dutyOf(county.people.DEPUTY));
   const quarterEnd = countyDeputy.periodEnd.getTime();
   expect(countyDeputy).toMatchObject({ period: 'quarter', required: 1, count: 0 });
-  expect((await eventually(() => dutyOf(county.people.LEADER)))).toMatchObject({ period: 'year', required: 2 });
+  const leaderVisits = await eventually(() => dutyOf(county.people.LEADER));
+  expect(leaderVisits).toMatchObject({ period: 'year', required: 2 });
 
   // the township's deputy visits; the county's does not
   const today = new Date((await s.env.currentTimeMs()) + 8 * 3_600_000).toISOString().slice(0, 10);
@@ -47,7 +48,11 @@ test('given a quarter without a deputy’s visit, then a reminder, then escalati
     const d = await dutyOf(county.people.DEPUTY);
     return d && d.periodStart.getTime() === quarterEnd ? d : undefined;
   });
-  expect(next).toMatchObject({ count: 0, missed: false });
+  expect(next).toMatchObject({ count: 0, missed: false, missedPeriods: 1 });
+  const summary = await s.as(s.tree.province.tokens.LEADER).get('/supervision/summary');
+  // the deputy's quarter; when that quarter closes the year, the main leader's visits and letter too
+  const yearEndsToo = leaderVisits.periodEnd.getTime() === quarterEnd;
+  expect(summary.body.units.find((u: { unitId: string }) => u.unitId === county.id)).toMatchObject({ missedDuties: yearEndsToo ? 3 : 1 });
   const missed = await s.db.caseEvent.findFirst({ where: { caseType: 'duty', caseId: { startsWith: countyDeputy.id }, action: 'MISSED' } });
   expect(missed?.data).toMatchObject({ count: 0, required: 1 });
 });

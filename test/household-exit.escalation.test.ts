@@ -53,6 +53,8 @@ test('given an unsigned stage, when time passes, then it escalates rung by rung 
   });
   // how long it has sat there is read against the API's clock; the workflow's clock is skipped here
   expect(Date.parse(stuck.dueAt)).toBeLessThan(Date.parse(stuck.stageEnteredAt) + 11 * 86_400_000);
+  const summary = await s.as(s.tree.county.tokens.LEADER).get('/supervision/summary');
+  expect(summary.body.units.find((u: { unitId: string }) => u.unitId === village.id)).toMatchObject({ overdueCases: 2, unitName: village.name, level: 'VILLAGE' });
   const deputyInbox = await s.as(village.tokens.DEPUTY).get('/notifications?unread=true');
   expect(deputyInbox.body.items.some((n: { procedureId: string; title: string }) => n.procedureId === leftAlone && n.title.includes('逾期'))).toBe(true);
 

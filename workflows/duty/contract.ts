@@ -22,6 +22,9 @@ export interface DutyInput {
   required: number;
   /** a reminder this many days before the period ends, while fewer than required are recorded */
   remindBeforeDays: number;
+  /** carried across periods by continue-as-new */
+  missedPeriods?: number;
+  lastMissedAt?: string;
 }
 
 export const DutyRecordBody = z
@@ -45,6 +48,8 @@ export interface DutyView {
   periodEnd: string;
   count: number;
   missed: boolean;
+  missedPeriods: number;
+  lastMissedAt?: string;
 }
 
 export const recordDutyUpdate = defineUpdate<DutyView, [DutyRecordCommand]>('record');

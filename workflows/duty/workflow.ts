@@ -41,6 +41,8 @@ export async function dutyWorkflow(input: DutyInput): Promise<void> {
     periodEnd: new Date(end).toISOString(),
     count: 0,
     missed: false,
+    missedPeriods: input.missedPeriods ?? 0,
+    lastMissedAt: input.lastMissedAt,
   };
   const events: CaseEventEntry[] = [];
   const records: Array<{ id: string; date: string; villageId?: string; note?: string; at: string }> = [];
@@ -103,6 +105,8 @@ export async function dutyWorkflow(input: DutyInput): Promise<void> {
   }
   if (!(await wf.condition(enough, Math.max(end - Date.now(), 1)))) {
     view.missed = true;
+    view.missedPeriods++;
+    view.lastMissedAt = view.periodEnd;
     const sent = await notify({
       caseId: dutyId,
       kind: 'ESCALATION',
@@ -118,5 +122,5 @@ export async function dutyWorkflow(input: DutyInput): Promise<void> {
   }
   await wf.condition(wf.allHandlersFinished);
   await project();
-  await wf.continueAsNew<typeof dutyWorkflow>(input);
+  await wf.continueAsNew<typeof dutyWorkflow>({ ...input, missedPeriods: view.missedPeriods, lastMissedAt: view.lastMissedAt });
 }

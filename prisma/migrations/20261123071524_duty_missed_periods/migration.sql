@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Duty" ADD COLUMN     "lastMissedAt" TIMESTAMP(3),
+ADD COLUMN     "missedPeriods" INTEGER NOT NULL DEFAULT 0;
