@@ -81,7 +81,6 @@ export function createAssessmentActivities({ db, notifier }: { db: Db; notifier:
 
     async projectAssessment(input: { view: AssessmentView; workflowId: string; stateSeq: number; events: CaseEventEntry[] }): Promise<void> {
       const { view } = input;
-      const assessor = await db.orgUnit.findUniqueOrThrow({ where: { id: view.assessorUnitId } });
       await db.$transaction(async (tx) => {
         const data = {
           status: view.status,
@@ -93,6 +92,7 @@ export function createAssessmentActivities({ db, notifier }: { db: Db; notifier:
         };
         const updated = await tx.assessment.updateMany({ where: { id: view.id, stateSeq: { lt: input.stateSeq } }, data });
         if (updated.count === 0 && !(await tx.assessment.findUnique({ where: { id: view.id }, select: { id: true } }))) {
+          const assessor = await tx.orgUnit.findUniqueOrThrow({ where: { id: view.assessorUnitId } });
           await tx.assessment.create({
             data: {
               id: view.id,
@@ -205,7 +205,6 @@ export function createAssessmentActivities({ db, notifier }: { db: Db; notifier:
 
     async projectRectification(input: { view: RectificationView; unitName: string; assessmentId?: string; stateSeq: number; events: CaseEventEntry[] }) {
       const { view } = input;
-      const unit = await db.orgUnit.findUniqueOrThrow({ where: { id: view.unitId } });
       await db.$transaction(async (tx) => {
         const data = {
           status: view.status,
@@ -219,6 +218,7 @@ export function createAssessmentActivities({ db, notifier }: { db: Db; notifier:
         const updated = await tx.rectification.updateMany({ where: { id: view.id, stateSeq: { lt: input.stateSeq } }, data });
         if (updated.count === 0) {
           if (await tx.rectification.findUnique({ where: { id: view.id }, select: { id: true } })) return;
+          const unit = await tx.orgUnit.findUniqueOrThrow({ where: { id: view.unitId } });
           await tx.rectification.create({
             data: { id: view.id, unitId: view.unitId, unitPath: unit.path, year: view.year, assessmentId: input.assessmentId, issuedAt: new Date(view.issuedAt), ...data },
           });
@@ -257,7 +257,6 @@ export function createAssessmentActivities({ db, notifier }: { db: Db; notifier:
       records: Array<{ id: string; date: string; villageId?: string; note?: string; at: string }>;
     }) {
       const { view } = input;
-      const unit = await db.orgUnit.findUniqueOrThrow({ where: { id: input.orgUnitId } });
       await db.$transaction(async (tx) => {
         const data = {
           periodStart: new Date(view.periodStart),
@@ -274,6 +273,7 @@ export function createAssessmentActivities({ db, notifier }: { db: Db; notifier:
           data,
         });
         if (updated.count === 0 && !(await tx.duty.findUnique({ where: { id: view.dutyId }, select: { id: true } }))) {
+          const unit = await tx.orgUnit.findUniqueOrThrow({ where: { id: input.orgUnitId } });
           await tx.duty.create({
             data: { id: view.dutyId, personId: view.personId, orgUnitId: unit.id, unitPath: unit.path, kind: view.kind, period: view.period, required: view.required, ...data },
           });

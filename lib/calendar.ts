@@ -105,9 +105,12 @@ export function shippedSchedules(dir = join(__dirname, '..', 'calendar')): YearS
     .map((f) => YearSchedule.parse(JSON.parse(readFileSync(join(dir, f), 'utf8'))));
 }
 
-/** Shipped schedules overlaid by the ones administrators loaded into the database. */
+let shipped: YearSchedule[] | undefined;
+
+/** Shipped schedules (read once: they ship with the code) overlaid by those loaded into the database. */
 export async function loadCalendar(db: Db): Promise<WorkingCalendar> {
-  const byYear = new Map(shippedSchedules().map((s) => [s.year, s]));
+  shipped ??= shippedSchedules();
+  const byYear = new Map(shipped.map((s) => [s.year, s]));
   for (const row of await db.calendarYear.findMany()) byYear.set(row.year, YearSchedule.parse(row.document));
   return new WorkingCalendar([...byYear.values()]);
 }
