@@ -58,7 +58,9 @@ export async function rectificationWorkflow(input: RectificationInput): Promise<
   };
   const events: CaseEventEntry[] = [];
   let seq = 0;
-  let projected = 0;
+  /** highest event seq handed to a projection, and the highest whose projection completed */
+  let sent = 0;
+  let confirmed = 0;
   /** bumped by every decision, so the timer loop recomputes */
   let changes = 0;
   const escalatedUnits = new Set<string>();
@@ -68,9 +70,11 @@ export async function rectificationWorkflow(input: RectificationInput): Promise<
     changes++;
   };
   async function project(): Promise<void> {
-    if (projected === seq) return;
-    const fresh = events.filter((e) => e.seq > projected);
-    projected = seq;
+    if (sent === seq) return;
+    // everything past the confirmed watermark goes again (written idempotently): no gaps
+    const fresh = events.filter((e) => e.seq > confirmed);
+    const upTo = seq;
+    sent = upTo;
     await projectRectification({
       view: { ...view, items: view.items.map((i) => ({ ...i })) },
       unitName: input.unit.name,
@@ -78,6 +82,7 @@ export async function rectificationWorkflow(input: RectificationInput): Promise<
       stateSeq: seq,
       events: fresh,
     });
+    confirmed = Math.max(confirmed, upTo);
   }
   const item = (n: number): RectificationItemView => {
     const found = view.items.find((i) => i.seq === n);

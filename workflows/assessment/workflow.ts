@@ -80,7 +80,9 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
   const unitView = (unitId: string) => view.units.find((u) => u.unitId === unitId);
   const events: CaseEventEntry[] = [];
   let seq = 0;
-  let projected = 0;
+  /** highest event seq handed to a projection, and the highest whose projection completed */
+  let sent = 0;
+  let confirmed = 0;
   let approval: 'pending' | 'approved' | 'returned' = 'pending';
   const approvalState = () => approval;
 
@@ -88,15 +90,18 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     events.push({ seq: ++seq, at: new Date(Date.now()).toISOString(), action, ...extra });
   };
   async function project(): Promise<void> {
-    if (projected === seq) return;
-    const fresh = events.filter((e) => e.seq > projected);
-    projected = seq;
+    if (sent === seq) return;
+    // everything past the confirmed watermark goes again (written idempotently): no gaps
+    const fresh = events.filter((e) => e.seq > confirmed);
+    const upTo = seq;
+    sent = upTo;
     await projectAssessment({
       view: { ...view, units: view.units.map((u) => ({ ...u })) },
       workflowId: wf.workflowInfo().workflowId,
       stateSeq: seq,
       events: fresh,
     });
+    confirmed = Math.max(confirmed, upTo);
   }
   function setStep(step: AssessmentStep, dueAt?: string): void {
     view.step = step;

@@ -47,15 +47,20 @@ export async function dutyWorkflow(input: DutyInput): Promise<void> {
   const events: CaseEventEntry[] = [];
   const records: Array<{ id: string; date: string; villageId?: string; note?: string; at: string }> = [];
   let seq = 0;
-  let projected = 0;
+  /** highest event seq handed to a projection, and the highest whose projection completed */
+  let sent = 0;
+  let confirmed = 0;
   const record = (action: string, extra: Partial<CaseEventEntry> = {}) =>
     events.push({ seq: ++seq, at: new Date(Date.now()).toISOString(), action, ...extra });
   async function project() {
-    if (projected === seq) return;
-    const fresh = events.filter((e) => e.seq > projected);
+    if (sent === seq) return;
+    // everything past the confirmed watermark goes again (written idempotently): no gaps
+    const fresh = events.filter((e) => e.seq > confirmed);
+    const upTo = seq;
     const freshRecords = records.filter((r) => fresh.some((e) => e.data?.recordId === r.id));
-    projected = seq;
+    sent = upTo;
     await projectDuty({ view: { ...view }, orgUnitId: input.orgUnitId, stateSeq: seq, events: fresh, records: freshRecords });
+    confirmed = Math.max(confirmed, upTo);
   }
 
   function validate(cmd: DutyRecordCommand): void {

@@ -205,7 +205,7 @@ export interface CaseState {
   /** true once the current round's entry side effects ran */
   entered: boolean;
   history: HistoryEntry[];
-  /** history entries already handed to the projection */
+  /** history entries whose projection has completed (every seq up to this one is in the database) */
   projectedCount: number;
   /** monotonically increasing version of this state, for order-safe projection */
   seq: number;

@@ -88,6 +88,8 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
   };
   /** highest state seq whose projection has completed (workflow-local, not carried) */
   let projectedSeq = input.carried ? input.carried.seq : 0;
+  /** highest history seq handed to a projection, completed or not (workflow-local) */
+  let sentCount = state.projectedCount;
   let nextEntrySeq = state.history.length ? state.history[state.history.length - 1].seq + 1 : 1;
 
   // ---- helpers ------------------------------------------------------------------------------
@@ -218,9 +220,12 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
   /** Hands new history entries and the current snapshot to the projection. */
   async function project(): Promise<void> {
     const seq = state.seq;
-    if (seq <= projectedSeq && state.projectedCount >= nextEntrySeq - 1) return;
+    const upTo = nextEntrySeq - 1;
+    if (seq <= projectedSeq && sentCount >= upTo) return;
+    // Every entry past the confirmed watermark goes again (the rows are written idempotently), so
+    // a projection stuck on a dead worker leaves no gap once a later one lands.
     const entries = state.history.filter((e) => e.seq > state.projectedCount);
-    state.projectedCount = nextEntrySeq - 1;
+    sentCount = Math.max(sentCount, upTo);
     projecting++;
     await projectCase({
       caseId: input.caseId,
@@ -240,6 +245,7 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
       entries,
     }).finally(() => projecting--);
     projectedSeq = Math.max(projectedSeq, seq);
+    state.projectedCount = Math.max(state.projectedCount, upTo);
   }
 
   function view(withHistory = true): CaseView {
