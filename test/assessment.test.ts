@@ -133,6 +133,13 @@ test('given a province with three counties, when the year runs, then grades, int
   const phases = timetable(rect.issuedAt.getTime(), def.rectification.phases);
   expect(rect.timetable).toEqual(phases);
   expect(done.body.interviews[0].rectifyBy).toBe(phases.completion.closesAt); // 限期整改
+  // work can only be handed to the county itself or units under it
+  const planItem = (problemSeq: number, leadUnitId: string, responsibleUnitIds: string[]) => ({ problemSeq, leadUnitId, responsibleUnitIds, measures: '整改', deadline: { standing: true } });
+  const foreign = await s.as(withProblems.tokens.LEADER).post(`/rectifications/${rectificationId}/plan`, {
+    items: [1, 2, 3, 4].map((n) => planItem(n, withProblems.id, [withProblems.id])).concat(planItem(5, onTime.id, [withProblems.id, 'no-such-unit'])),
+  });
+  expect(foreign.status).toBe(400);
+  expect(foreign.body.error.details.map((d: { path: string }) => d.path)).toEqual(['items.4.leadUnitId', 'items.4.responsibleUnitIds.1']);
   const plan = await s.as(withProblems.tokens.LEADER).post(`/rectifications/${rectificationId}/plan`, {
     items: [
       { problemSeq: 1, leadUnitId: withProblems.id, responsibleUnitIds: [withProblems.id], measures: '逐户复核识别信息', deadline: { workingDays: 10 } },

@@ -26,7 +26,7 @@ import {
 import type { assessmentWorkflow } from '../../workflows/assessment/workflow';
 import { loadAssessmentDefinition } from '../../activities/assessment';
 import { Principal, assertInScope } from '../auth';
-import { conflict, forbidden, notFound } from '../errors';
+import { badRequest, conflict, forbidden, notFound } from '../errors';
 import { decide } from './decide';
 
 type Without<T> = Omit<T, 'actor'>;
@@ -128,13 +128,41 @@ export class AssessmentService {
   }
 
   private async rectificationHandle(me: Principal, id: string) {
-    const row = await this.rectification(me, id);
+    return this.activeHandle(await this.rectification(me, id));
+  }
+
+  private activeHandle(row: { id: string; status: string }) {
     if (row.status !== 'ACTIVE') throw conflict('CaseClosed', 'rectification is completed');
-    return this.deps.temporal.workflow.getHandle(id);
+    return this.deps.temporal.workflow.getHandle(row.id);
   }
 
   async plan(me: Principal, id: string, body: Without<PlanCommand>, key?: string) {
-    return decide(await this.rectificationHandle(me, id), planUpdate, me, body, key);
+    const row = await this.rectification(me, id);
+    const handle = this.activeHandle(row);
+    await this.assertUnitsUnder(row.unitPath, body);
+    return decide(handle, planUpdate, me, body, key);
+  }
+
+  /**
+   * Lead and responsible units are the rectified unit itself or units under it (its departments,
+   * townships, villages): a plan cannot hand work to a unit that does not exist or that the
+   * rectified unit has no authority over.
+   */
+  private async assertUnitsUnder(unitPath: string, body: Without<PlanCommand>): Promise<void> {
+    const named = body.items.flatMap((item, n) => [
+      { path: `items.${n}.leadUnitId`, id: item.leadUnitId },
+      ...item.responsibleUnitIds.map((id, k) => ({ path: `items.${n}.responsibleUnitIds.${k}`, id })),
+    ]);
+    const ids = [...new Set(named.map((u) => u.id))];
+    const units = await this.deps.db.orgUnit.findMany({ where: { id: { in: ids } }, select: { id: true, path: true } });
+    const pathOf = new Map(units.map((u) => [u.id, u.path]));
+    const wrong = named.flatMap(({ path, id }) => {
+      const found = pathOf.get(id);
+      if (found === undefined) return [{ path, message: `org unit ${id} not found` }];
+      if (!found.startsWith(unitPath)) return [{ path, message: `org unit ${id} is not the rectified unit or under it` }];
+      return [];
+    });
+    if (wrong.length) throw badRequest('lead and responsible units must be the rectified unit or lie under it', wrong);
   }
 
   async item(me: Principal, id: string, body: Without<ItemActionCommand>, key?: string) {
