@@ -2,6 +2,7 @@ import type { Db } from '../lib/prisma';
 import { createInAppNotifier, type Notifier } from './notifier';
 import { createProcedureActivities } from './procedure';
 import { createAssessmentActivities } from './assessment';
+import { createMaintenanceActivities } from './maintenance';
 
 export interface ActivityDeps {
   db: Db;
@@ -10,5 +11,9 @@ export interface ActivityDeps {
 
 /** Every activity the worker registers, built from its dependencies. */
 export function createActivities({ db, notifier = createInAppNotifier(db) }: ActivityDeps) {
-  return { ...createProcedureActivities({ db, notifier }), ...createAssessmentActivities({ db, notifier }) };
+  return {
+    ...createProcedureActivities({ db, notifier }),
+    ...createAssessmentActivities({ db, notifier }),
+    ...createMaintenanceActivities({ db }),
+  };
 }

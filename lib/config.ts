@@ -5,6 +5,7 @@ const Config = z.object({
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   API_PORT: z.coerce.number().int().positive().default(3000),
+  IDEMPOTENCY_RETENTION_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(72),
 });
 
 export interface AppConfig {
@@ -12,6 +13,8 @@ export interface AppConfig {
   temporalAddress: string;
   temporalNamespace: string;
   apiPort: number;
+  /** how long a stored Idempotency-Key response is replayed before the hourly purge forgets it */
+  idempotencyRetentionHours: number;
 }
 
 /** Reads the environment once, refusing to start on a bad value (and never echoing secrets). */
@@ -26,5 +29,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     temporalAddress: parsed.data.TEMPORAL_ADDRESS,
     temporalNamespace: parsed.data.TEMPORAL_NAMESPACE,
     apiPort: parsed.data.API_PORT,
+    idempotencyRetentionHours: parsed.data.IDEMPOTENCY_RETENTION_HOURS,
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Puts the calendar in motion for every province and city in the database: the December schedule
- * of each assessing unit, and the periodic duties of everyone. Idempotent; run by scripts/up.sh.
+ * of each assessing unit, and the periodic duties of everyone; and the hourly housekeeping.
+ * Idempotent; run by scripts/up.sh.
  */
 import { Client, Connection } from '@temporalio/client';
 import { createPrisma } from '../lib/prisma';
@@ -8,6 +9,7 @@ import { loadConfig } from '../lib/config';
 import { loadAssessmentDefinition } from '../activities/assessment';
 import { ensureAssessmentSchedule } from '../api/services/assessments';
 import { ensureDuties } from '../api/routes/duties';
+import { ensurePurgeSchedule } from '../lib/maintenance';
 
 async function main() {
   const config = loadConfig();
@@ -19,7 +21,9 @@ async function main() {
   for (const unit of assessors) await ensureAssessmentSchedule(temporal, unit.id, day);
   let duties = 0;
   for (const province of assessors.filter((u) => u.level === 'PROVINCE')) duties += await ensureDuties(db, temporal, province.path);
+  await ensurePurgeSchedule(temporal, config.idempotencyRetentionHours);
   console.log(`assessment schedules: ${assessors.length} (12-${day} 09:00 Asia/Shanghai); periodic duties: ${duties}`);
+  console.log(`idempotency keys: kept ${config.idempotencyRetentionHours} h, purged hourly`);
   await connection.close();
   await db.$disconnect();
 }

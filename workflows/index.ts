@@ -3,3 +3,4 @@ export { procedureWorkflow } from './procedure/workflow';
 export { assessmentWorkflow } from './assessment/workflow';
 export { rectificationWorkflow } from './assessment/rectification';
 export { dutyWorkflow } from './duty/workflow';
+export { purgeIdempotencyKeysWorkflow } from './maintenance/workflow';
