@@ -10,7 +10,7 @@ async function main() {
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
   const app = createApp({ db, temporal });
-  const server = app.listen(config.apiPort, '127.0.0.1', () => console.log(`API listening on http://127.0.0.1:${config.apiPort}`));
+  const server = app.listen(config.apiPort, config.apiHost, () => console.log(`API listening on http://${config.apiHost}:${config.apiPort}`));
   const stop = () => {
     server.close(async () => {
       await connection.close();

@@ -5,6 +5,7 @@ const Config = z.object({
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   API_PORT: z.coerce.number().int().positive().default(3000),
+  API_HOST: z.string().min(1).default('127.0.0.1'),
   IDEMPOTENCY_RETENTION_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(72),
 });
 
@@ -13,6 +14,8 @@ export interface AppConfig {
   temporalAddress: string;
   temporalNamespace: string;
   apiPort: number;
+  /** interface the API listens on: loopback by default, 0.0.0.0 behind a load balancer */
+  apiHost: string;
   /** how long a stored Idempotency-Key response is replayed before the hourly purge forgets it */
   idempotencyRetentionHours: number;
 }
@@ -29,6 +32,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     temporalAddress: parsed.data.TEMPORAL_ADDRESS,
     temporalNamespace: parsed.data.TEMPORAL_NAMESPACE,
     apiPort: parsed.data.API_PORT,
+    apiHost: parsed.data.API_HOST,
     idempotencyRetentionHours: parsed.data.IDEMPOTENCY_RETENTION_HOURS,
   };
 }
