@@ -1,4 +1,4 @@
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkerInterceptors, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { TASK_QUEUE } from '../workflows/procedure/contract';
 
@@ -24,14 +24,17 @@ export interface WorkerOptions extends ActivityDeps {
   connection: NativeConnection;
   namespace?: string;
   taskQueue?: string;
+  /** activity interceptors (tracing, metrics; the tests inject faults with them) */
+  interceptors?: WorkerInterceptors;
 }
 
-export async function createWorker({ connection, namespace = 'default', taskQueue = TASK_QUEUE, ...deps }: WorkerOptions) {
+export async function createWorker({ connection, namespace = 'default', taskQueue = TASK_QUEUE, interceptors, ...deps }: WorkerOptions) {
   return Worker.create({
     connection,
     namespace,
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: createActivities(deps),
+    interceptors,
   });
 }

@@ -8,7 +8,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { Runtime, DefaultLogger, type Worker, type WorkerInterceptors } from '@temporalio/worker';
 import request from 'supertest';
 import type { Express } from 'express';
 import { createApp } from '../../api/app';
@@ -72,7 +72,8 @@ export interface Stack {
   };
   /** another org tree (a province with its own profile) in the same database */
   addTree(opts: Partial<DemoOptions> & { tag: string }): Promise<DemoTree>;
-  startWorker(): Promise<void>;
+  /** (re)starts the in-process worker, optionally with activity interceptors (fault injection) */
+  startWorker(options?: { interceptors?: WorkerInterceptors }): Promise<void>;
   stopWorker(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -104,8 +105,8 @@ export async function startStack(
       };
     },
     addTree: ({ tag, ...opts }) => buildDemoTree(db, { prefix: uniquePrefix(tag), ...opts }),
-    async startWorker() {
-      worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', db });
+    async startWorker({ interceptors } = {}) {
+      worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', db, interceptors });
       running = worker.run();
     },
     async stopWorker() {
