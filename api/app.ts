@@ -16,9 +16,11 @@ export interface AppDeps {
   db: Db;
   temporal: Client;
   definitions?: DefinitionStore;
+  /** how long a request waits for a case to open or a decision to be taken before 202/503 */
+  decisionWaitMs?: number;
 }
 
-export function createApp({ db, temporal, definitions = new DefinitionStore(db) }: AppDeps) {
+export function createApp({ db, temporal, definitions = new DefinitionStore(db), decisionWaitMs }: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -27,10 +29,10 @@ export function createApp({ db, temporal, definitions = new DefinitionStore(db) 
   });
   app.use(express.json({ limit: '256kb' }));
   app.use(authenticate(db));
-  app.use(procedureRoutes(new ProcedureService({ db, temporal, definitions }), db));
+  app.use(procedureRoutes(new ProcedureService({ db, temporal, definitions, decisionWaitMs }), db));
   app.use(adminRoutes(db, definitions));
-  app.use(assessmentRoutes(new AssessmentService({ db, temporal }), db));
-  app.use(dutyRoutes(db, temporal));
+  app.use(assessmentRoutes(new AssessmentService({ db, temporal, decisionWaitMs }), db));
+  app.use(dutyRoutes(db, temporal, decisionWaitMs));
   app.use(supervisionRoutes(db));
   app.use((req) => {
     throw notFound(`route ${req.method} ${req.path}`);

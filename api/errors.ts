@@ -5,7 +5,7 @@
  */
 import type { ErrorRequestHandler } from 'express';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { ZodError } from 'zod';
 import { FailureType } from '../workflows/procedure/contract';
 
@@ -25,6 +25,14 @@ export const badRequest = (message: string, details?: unknown) => new ApiError(4
 export const notFound = (what: string) => new ApiError(404, 'NotFound', `${what} not found`);
 export const forbidden = (message = 'outside your org unit') => new ApiError(403, 'Forbidden', message);
 export const conflict = (code: string, message: string, details?: unknown) => new ApiError(409, code, message, details);
+/** Seconds a client should wait before repeating a request whose decision is still pending. */
+export const RETRY_AFTER_SECONDS = 5;
+export const decisionPending = () =>
+  new ApiError(
+    503,
+    'DecisionPending',
+    'no worker took the decision up in time (workers busy or down); it may still take effect: repeat the request with the same Idempotency-Key for its outcome',
+  );
 
 const STATUS_OF_FAILURE: Record<FailureType, number> = {
   InvalidInput: 400,
@@ -46,6 +54,7 @@ export function fromTemporal(err: unknown): never {
     if (type && type in STATUS_OF_FAILURE) throw new ApiError(STATUS_OF_FAILURE[type], type, err.cause.message);
   }
   if (err instanceof WorkflowNotFoundError) throw conflict(FailureType.CaseClosed, 'case is closed');
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) throw decisionPending();
   throw err;
 }
 
@@ -55,6 +64,7 @@ export function zodDetails(err: ZodError) {
 
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   if (err instanceof ApiError) {
+    if (err.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(err.status).json({ error: { code: err.code, message: err.message, details: err.details } });
     return;
   }

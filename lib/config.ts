@@ -6,6 +6,7 @@ const Config = z.object({
   TEMPORAL_NAMESPACE: z.string().default('default'),
   API_PORT: z.coerce.number().int().positive().default(3000),
   API_HOST: z.string().min(1).default('127.0.0.1'),
+  DECISION_WAIT_SECONDS: z.coerce.number().int().min(1).max(300).default(30),
   IDEMPOTENCY_RETENTION_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(72),
 });
 
@@ -16,6 +17,8 @@ export interface AppConfig {
   apiPort: number;
   /** interface the API listens on: loopback by default, 0.0.0.0 behind a load balancer */
   apiHost: string;
+  /** how long a request waits for a case to open or a decision to be taken (then 202 / 503) */
+  decisionWaitMs: number;
   /** how long a stored Idempotency-Key response is replayed before the hourly purge forgets it */
   idempotencyRetentionHours: number;
 }
@@ -33,6 +36,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     temporalNamespace: parsed.data.TEMPORAL_NAMESPACE,
     apiPort: parsed.data.API_PORT,
     apiHost: parsed.data.API_HOST,
+    decisionWaitMs: parsed.data.DECISION_WAIT_SECONDS * 1000,
     idempotencyRetentionHours: parsed.data.IDEMPOTENCY_RETENTION_HOURS,
   };
 }

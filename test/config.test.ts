@@ -10,6 +10,7 @@ test('given only a database URL, when the config is read, then the embedded defa
     temporalNamespace: 'default',
     apiPort: 3000,
     apiHost: '127.0.0.1',
+    decisionWaitMs: 30_000,
     idempotencyRetentionHours: 72,
   });
 });

@@ -4,18 +4,21 @@
  * process picks the case up, and nothing is lost or written twice. Also checks the search
  * attributes supervisors query.
  */
+import request from 'supertest';
+import { createApp } from '../api/app';
 import { SA } from '../workflows/procedure/contract';
 import { eventually, spawnWorker, startStack, type Stack, type WorkerProcess } from './helpers/stack';
 
 let s: Stack;
 let worker: WorkerProcess | undefined;
 beforeAll(async () => {
-  s = await startStack('dev', { tag: 'rst', townships: 1, villagesPerTownship: 1, householdsPerVillage: 1 }, { inProcessWorker: false });
+  s = await startStack('dev', { tag: 'rst', townships: 1, villagesPerTownship: 1, householdsPerVillage: 3 }, { inProcessWorker: false });
 });
-afterAll(async () => {
+afterEach(async () => {
   await worker?.kill();
-  await s?.stop();
+  worker = undefined;
 });
+afterAll(async () => s?.stop());
 
 test('given a running case, when its worker is killed and replaced, then the case resumes with nothing lost', async () => {
   const village = s.tree.villages[0];
@@ -76,4 +79,47 @@ test('given a running case, when its worker is killed and replaced, then the cas
     return ids.length ? ids : undefined;
   });
   expect(found).toEqual([workflowId]);
+});
+
+test('given no worker for longer than the wait, when staff start a case and sign a stage, then 202 and 503 DecisionPending, and the repeat takes effect once', async () => {
+  const village = s.tree.villages[0];
+  const [, first, second] = s.tree.households;
+  // an API that waits 1.5 s for a worker (DECISION_WAIT_SECONDS) instead of 30 s
+  const impatient = createApp({ db: s.db, temporal: s.env.client, decisionWaitMs: 1_500 });
+  const post = (token: string, path: string, body: object, key?: string) => {
+    const req = request(impatient).post(path).set('Authorization', `Bearer ${token}`);
+    return (key ? req.set('Idempotency-Key', key) : req).send(body);
+  };
+  worker = await spawnWorker(s.env);
+  const opened = await post(village.tokens.STAFF, '/procedures/household-exit', { householdId: first.id, year: 2026 });
+  expect(opened.status).toBe(201);
+  const caseId: string = opened.body.caseId;
+  await worker.kill();
+  worker = undefined;
+
+  // the start is durable at once; the case opens when a worker comes back
+  const accepted = await post(village.tokens.STAFF, '/procedures/household-exit', { householdId: second.id, year: 2026 });
+  expect(accepted.status).toBe(202);
+  expect(accepted.body).toMatchObject({ outcome: 'started', pending: true, workflowId: `household-exit:${second.id}:2026` });
+
+  const key = `rst-${caseId}`;
+  const body = { stageKey: 'village_appraisal', decision: 'approve', comment: '评议通过' };
+  const pending = await post(village.tokens.STAFF, `/procedures/${caseId}/sign-off`, body, key);
+  expect(pending.status).toBe(503);
+  expect(pending.headers['retry-after']).toBe('5');
+  expect(pending.body.error.code).toBe('DecisionPending');
+
+  worker = await spawnWorker(s.env);
+  // the same key is the same update: it takes effect once, whether or not the first attempt did
+  const repeated = await s.as(village.tokens.STAFF).post(`/procedures/${caseId}/sign-off`, body, { 'Idempotency-Key': key });
+  expect(repeated.status).toBe(200);
+  expect(repeated.body.stage.key).toBe('village_verification');
+  const view = await s.as(village.tokens.STAFF).get(`/procedures/${caseId}`);
+  expect(view.body.history.filter((h: { action: string }) => h.action === 'APPROVED')).toHaveLength(1);
+
+  const later = await eventually(async () => {
+    const r = await s.as(village.tokens.STAFF).get(`/procedures/${accepted.body.caseId}`);
+    return r.status === 200 ? r : undefined;
+  }, 30_000);
+  expect(later.body).toMatchObject({ currentStageKey: 'village_appraisal', subjectId: second.id });
 });

@@ -30,7 +30,7 @@ export async function ensureDuties(db: Db, temporal: Client, scopePath: string):
   return started;
 }
 
-export function dutyRoutes(db: Db, temporal: Client): Router {
+export function dutyRoutes(db: Db, temporal: Client, decisionWaitMs?: number): Router {
   const r = Router();
   const once = idempotent(db);
 
@@ -51,7 +51,7 @@ export function dutyRoutes(db: Db, temporal: Client): Router {
     }
     const duty = await db.duty.findUnique({ where: { id: dutyWorkflowId(kind, me.personId) } });
     if (!duty) throw notFound(`a ${kind} duty of yours`);
-    res.status(201).json(await decide(temporal.workflow.getHandle(duty.id), recordDutyUpdate, me, body, req.idempotencyKey));
+    res.status(201).json(await decide(temporal.workflow.getHandle(duty.id), recordDutyUpdate, me, body, req.idempotencyKey, decisionWaitMs));
   };
   r.post('/duties/visits', once, recordRoute('visit'));
   r.post('/duties/letters', once, recordRoute('responsibility_letter'));

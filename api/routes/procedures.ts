@@ -1,7 +1,7 @@
 /**
  * HTTP routes: zod parse → service → typed error → status. Nothing else happens here.
  */
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../lib/prisma';
 import { CancelBody, IndicatorsBody, ObjectionBody, SignOffBody } from '../../workflows/procedure/contract';
@@ -43,20 +43,24 @@ export function procedureRoutes(service: ProcedureService, db: Db): Router {
     if (result.outcome === 'not_eligible') throw new ApiError(409, 'NotEligible', result.reason);
     return result;
   };
+  // 201 with the open case; 202 when it was started but no worker has opened it yet
+  const answerStart = (res: Response, result: Awaited<ReturnType<typeof start>>) => {
+    res.status('pending' in result ? 202 : 201).json(result);
+  };
 
   r.post('/procedures/household-exit', once, async (req, res) => {
     const body = parse(StartHouseholdExit, req.body, 'body');
-    res.status(201).json(await start(req, 'household-exit', body.householdId, body.year, body.comment));
+    answerStart(res, await start(req, 'household-exit', body.householdId, body.year, body.comment));
   });
 
   r.post('/procedures/village-exit', once, async (req, res) => {
     const body = parse(StartVillageExit, req.body, 'body');
-    res.status(201).json(await start(req, 'village-exit', body.villageId, body.year, body.comment));
+    answerStart(res, await start(req, 'village-exit', body.villageId, body.year, body.comment));
   });
 
   r.post('/procedures/county-exit', once, async (req, res) => {
     const body = parse(StartCountyExit, req.body, 'body');
-    res.status(201).json(await start(req, 'county-exit', body.countyId, body.year, body.comment));
+    answerStart(res, await start(req, 'county-exit', body.countyId, body.year, body.comment));
   });
 
   r.post('/procedures/household-exit/bulk', once, async (req, res) => {

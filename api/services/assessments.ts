@@ -32,7 +32,7 @@ import { decide } from './decide';
 type Without<T> = Omit<T, 'actor'>;
 
 export class AssessmentService {
-  constructor(private readonly deps: { db: Db; temporal: Client }) {}
+  constructor(private readonly deps: { db: Db; temporal: Client; decisionWaitMs?: number }) {}
 
   private assertAssessor(me: Principal) {
     if ((me.orgLevel !== 'PROVINCE' && me.orgLevel !== 'CITY') || me.department || me.role === 'STAFF') {
@@ -100,15 +100,15 @@ export class AssessmentService {
   }
 
   async evaluate(me: Principal, id: string, body: Without<EvaluationCommand>, key?: string) {
-    return decide(await this.handle(me, id), evaluationUpdate, me, body, key);
+    return decide(await this.handle(me, id), evaluationUpdate, me, body, key, this.deps.decisionWaitMs);
   }
 
   async results(me: Principal, id: string, body: Without<ResultsCommand>, key?: string) {
-    return decide(await this.handle(me, id), resultsUpdate, me, body, key);
+    return decide(await this.handle(me, id), resultsUpdate, me, body, key, this.deps.decisionWaitMs);
   }
 
   async approve(me: Principal, id: string, body: Without<ApprovalCommand>, key?: string) {
-    return decide(await this.handle(me, id), approvalUpdate, me, body, key);
+    return decide(await this.handle(me, id), approvalUpdate, me, body, key, this.deps.decisionWaitMs);
   }
 
   // ---- rectification ------------------------------------------------------------------------
@@ -140,7 +140,7 @@ export class AssessmentService {
     const row = await this.rectification(me, id);
     const handle = this.activeHandle(row);
     await this.assertUnitsUnder(row.unitPath, body);
-    return decide(handle, planUpdate, me, body, key);
+    return decide(handle, planUpdate, me, body, key, this.deps.decisionWaitMs);
   }
 
   /**
@@ -166,11 +166,11 @@ export class AssessmentService {
   }
 
   async item(me: Principal, id: string, body: Without<ItemActionCommand>, key?: string) {
-    return decide(await this.rectificationHandle(me, id), itemUpdate, me, body, key);
+    return decide(await this.rectificationHandle(me, id), itemUpdate, me, body, key, this.deps.decisionWaitMs);
   }
 
   async report(me: Principal, id: string, body: Without<ReportCommand>, key?: string) {
-    return decide(await this.rectificationHandle(me, id), reportUpdate, me, body, key);
+    return decide(await this.rectificationHandle(me, id), reportUpdate, me, body, key, this.deps.decisionWaitMs);
   }
 
   /** Rectification items waiting on my unit: parts to close, items to confirm. */

@@ -3,7 +3,7 @@
  * case; this service authorises the caller, sends commands as updates, and reads the projection.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { Client, WorkflowExecutionAlreadyStartedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import type { Db } from '../../lib/prisma';
 import type { DefinitionStore } from '../../definitions';
 import {
@@ -28,17 +28,21 @@ import {
 import { SUBJECT_OF, type OrgLevel, type ProcedureType } from '../../workflows/procedure/definition';
 import type { procedureWorkflow } from '../../workflows/procedure/workflow';
 import { Principal, actorOf, assertInScope } from '../auth';
-import { decide } from './decide';
+import { DEFAULT_DECISION_WAIT_MS, decide } from './decide';
 import { ApiError, conflict, forbidden, notFound } from '../errors';
 
 export interface ProcedureServiceDeps {
   db: Db;
   temporal: Client;
   definitions: DefinitionStore;
+  /** how long a request waits for a new case to open or a decision to be taken (default 30 s) */
+  decisionWaitMs?: number;
 }
 
 export type StartResult =
   | { outcome: 'started'; caseId: string; workflowId: string; case: CaseView }
+  /** started durably, but no worker opened it within the wait (workers busy or down): it opens when one does */
+  | { outcome: 'started'; caseId: string; workflowId: string; pending: true }
   | { outcome: 'already_open'; workflowId: string; caseId?: string }
   | { outcome: 'not_eligible'; reason: string };
 
@@ -55,6 +59,10 @@ interface Subject {
 
 export class ProcedureService {
   constructor(private readonly deps: ProcedureServiceDeps) {}
+
+  private get waitMs() {
+    return this.deps.decisionWaitMs ?? DEFAULT_DECISION_WAIT_MS;
+  }
 
   private async resolveSubject(procedureType: ProcedureType, subjectId: string): Promise<Subject> {
     const { db } = this.deps;
@@ -137,9 +145,10 @@ export class ProcedureService {
         ],
       });
       // returns once the workflow has projected the new case, so it can be read and signed at once
-      const view = await handle.executeUpdate(openedUpdate);
+      const view = await handle.client.withDeadline(Date.now() + this.waitMs, () => handle.executeUpdate(openedUpdate));
       return { outcome: 'started', caseId, workflowId, case: view };
     } catch (err) {
+      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return { outcome: 'started', caseId, workflowId, pending: true };
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         const open = await db.procedure.findFirst({ where: { workflowId, status: 'ACTIVE' }, select: { id: true } });
         return { outcome: 'already_open', workflowId, caseId: open?.id };
@@ -177,7 +186,11 @@ export class ProcedureService {
       started: count('started'),
       alreadyOpen: count('already_open'),
       notEligible: count('not_eligible'),
-      results: results.map((r) => (r.outcome === 'started' ? { householdId: r.householdId, outcome: r.outcome, caseId: r.caseId, workflowId: r.workflowId } : r)),
+      results: results.map((r) =>
+        r.outcome === 'started'
+          ? { householdId: r.householdId, outcome: r.outcome, caseId: r.caseId, workflowId: r.workflowId, ...('pending' in r ? { pending: true } : {}) }
+          : r,
+      ),
     };
   }
 
@@ -191,22 +204,22 @@ export class ProcedureService {
 
   async signOff(me: Principal, caseId: string, body: SignOffBody, idempotencyKey?: string): Promise<CaseView> {
     const { handle } = await this.openCase(me, caseId);
-    return decide(handle, signOffUpdate, me, body, idempotencyKey);
+    return decide(handle, signOffUpdate, me, body, idempotencyKey, this.waitMs);
   }
 
   async raiseObjection(me: Principal, caseId: string, body: ObjectionBody, idempotencyKey?: string): Promise<CaseView> {
     const { handle } = await this.openCase(me, caseId);
-    return decide(handle, objectionUpdate, me, body, idempotencyKey);
+    return decide(handle, objectionUpdate, me, body, idempotencyKey, this.waitMs);
   }
 
   async submitIndicators(me: Principal, caseId: string, body: IndicatorsBody, idempotencyKey?: string): Promise<CaseView> {
     const { handle } = await this.openCase(me, caseId);
-    return decide(handle, indicatorsUpdate, me, body, idempotencyKey);
+    return decide(handle, indicatorsUpdate, me, body, idempotencyKey, this.waitMs);
   }
 
   async cancel(me: Principal, caseId: string, body: CancelBody, idempotencyKey?: string): Promise<CaseView> {
     const { handle } = await this.openCase(me, caseId);
-    return decide(handle, cancelUpdate, me, body, idempotencyKey);
+    return decide(handle, cancelUpdate, me, body, idempotencyKey, this.waitMs);
   }
 
   /** One case with its full audit trail, notices, objections and escalations. */
