@@ -1,5 +1,5 @@
 /**
- * Builds a five-level org tree with people, bearer tokens and 建档立卡 households. Used by the demo
+ * Builds a five-level org tree (optionally under the central leading group) with people, bearer tokens and 建档立卡 households. Used by the demo
  * seed (scripts/seed.ts) and by the tests (each test file builds its own tree under a unique
  * prefix, so tests never share rows). Idempotent: running it twice changes nothing.
  */
@@ -20,6 +20,11 @@ export interface DemoOptions {
   provinceName?: string;
   /** counties in the city (the townships, villages and departments are under the first) */
   counties?: number;
+  /**
+   * the central leading group above the province: `true` builds one under this prefix, a unit
+   * (another tree's `central`) hangs this province under it; without it the province is the root
+   */
+  central?: true | DemoUnit;
 }
 
 export interface DemoUnit {
@@ -35,6 +40,8 @@ export interface DemoUnit {
 }
 
 export interface DemoTree {
+  /** the central leading group, when the tree has one */
+  central?: DemoUnit;
   province: DemoUnit;
   city: DemoUnit;
   county: DemoUnit;
@@ -52,6 +59,7 @@ export interface DemoTree {
 const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '赵', '黄', '周', '吴', '徐', '孙', '马', '朱', '胡', '郭', '何', '高', '林', '罗'];
 const GIVEN = ['建国', '秀英', '志强', '桂兰', '德明', '玉梅', '国华', '春生', '金凤', '永福', '海燕', '保平', '翠花', '文斌', '兰英'];
 const TITLES: Record<OrgLevel, Record<Role, string>> = {
+  CENTRAL: { LEADER: '国务院扶贫开发领导小组组长', DEPUTY: '国务院扶贫开发领导小组副组长', STAFF: '国务院扶贫办工作人员' },
   PROVINCE: { LEADER: '省扶贫开发领导小组组长', DEPUTY: '省扶贫开发领导小组副组长', STAFF: '省扶贫办工作人员' },
   CITY: { LEADER: '市委书记', DEPUTY: '分管副市长', STAFF: '市扶贫办工作人员' },
   COUNTY: { LEADER: '县委书记', DEPUTY: '分管副县长', STAFF: '县扶贫办工作人员' },
@@ -113,7 +121,8 @@ export async function buildDemoTree(db: Db, opts: DemoOptions): Promise<DemoTree
     return { id, name, level, path, tokens, people, ...(department ? { department } : {}) };
   }
 
-  const province = await unit('PROVINCE', 'p', opts.provinceName ?? '山西省');
+  const central = opts.central === true ? await unit('CENTRAL', 'cn', '国务院扶贫开发领导小组') : opts.central;
+  const province = await unit('PROVINCE', 'p', opts.provinceName ?? '山西省', central);
   const city = await unit('CITY', 'c', '吕梁市', province);
   const county = await unit('COUNTY', 'k', '临县', city);
   const countyNames = ['兴县', '岚县', '石楼县', '方山县'];
@@ -123,7 +132,7 @@ export async function buildDemoTree(db: Db, opts: DemoOptions): Promise<DemoTree
   for (const d of DEPARTMENTS) departments.push(await unit('COUNTY', `k-${d.key}`, `${county.name}${d.name}`, county, d.key));
   const townshipNames = ['城庄镇', '白文镇', '安业乡', '雷家碛乡'];
   const villageNames = ['郝家坡村', '南沟村', '刘家会村', '杨家庄村', '前青塘村', '后青塘村', '木瓜坪村', '东坡村'];
-  const tree: DemoTree = { province, city, county, counties, townships: [], villages: [], households: [], departments, units: new Map() };
+  const tree: DemoTree = { ...(central ? { central } : {}), province, city, county, counties, townships: [], villages: [], households: [], departments, units: new Map() };
   for (let t = 0; t < townships; t++) {
     const township = await unit('TOWNSHIP', `t${t + 1}`, townshipNames[t % townshipNames.length], county);
     tree.townships.push(township);
@@ -163,6 +172,6 @@ export async function buildDemoTree(db: Db, opts: DemoOptions): Promise<DemoTree
       }
     }
   }
-  for (const u of [province, city, ...counties, ...departments, ...tree.townships, ...tree.villages]) tree.units.set(u.id, u);
+  for (const u of [...(opts.central === true && central ? [central] : []), province, city, ...counties, ...departments, ...tree.townships, ...tree.villages]) tree.units.set(u.id, u);
   return tree;
 }

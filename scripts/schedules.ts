@@ -17,7 +17,7 @@ async function main() {
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
   const day = loadAssessmentDefinition().startsOn.day;
-  const assessors = await db.orgUnit.findMany({ where: { level: { in: ['PROVINCE', 'CITY'] }, department: null } });
+  const assessors = await db.orgUnit.findMany({ where: { level: { in: ['CENTRAL', 'PROVINCE', 'CITY'] }, department: null } });
   for (const unit of assessors) await ensureAssessmentSchedule(temporal, unit.id, day);
   let duties = 0;
   for (const province of assessors.filter((u) => u.level === 'PROVINCE')) duties += await ensureDuties(db, temporal, province.path);

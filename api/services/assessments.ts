@@ -35,8 +35,8 @@ export class AssessmentService {
   constructor(private readonly deps: { db: Db; temporal: Client; decisionWaitMs?: number }) {}
 
   private assertAssessor(me: Principal) {
-    if ((me.orgLevel !== 'PROVINCE' && me.orgLevel !== 'CITY') || me.department || me.role === 'STAFF') {
-      throw forbidden('a provincial or city deputy in charge or main leader starts and schedules assessments');
+    if (!['CENTRAL', 'PROVINCE', 'CITY'].includes(me.orgLevel) || me.department || me.role === 'STAFF') {
+      throw forbidden('a central, provincial or city deputy in charge or main leader starts and schedules assessments');
     }
   }
 

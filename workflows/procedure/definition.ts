@@ -7,7 +7,11 @@
  */
 import { z } from 'zod';
 
-export const ORG_LEVELS = ['PROVINCE', 'CITY', 'COUNTY', 'TOWNSHIP', 'VILLAGE'] as const;
+/**
+ * The five levels of the administration, and above them the central leading group
+ * (国务院扶贫开发领导小组), which assesses the provinces (003 篇二) and receives county-exit reports.
+ */
+export const ORG_LEVELS = ['CENTRAL', 'PROVINCE', 'CITY', 'COUNTY', 'TOWNSHIP', 'VILLAGE'] as const;
 export const OrgLevel = z.enum(ORG_LEVELS);
 export type OrgLevel = z.infer<typeof OrgLevel>;
 

@@ -101,7 +101,11 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
     if (!id) throw ApplicationFailure.nonRetryable(`case has no org unit at level ${level}`, FailureType.InvalidInput);
     return id;
   };
-  const parentUnitOf = (level: OrgLevel): string => unitAt(ORG_LEVELS[Math.max(ORG_LEVELS.indexOf(level) - 1, 0)]);
+  /** the unit one level up (a province's is the central leading group), or the unit itself at the top */
+  const parentUnitOf = (level: OrgLevel): string => {
+    const above = ORG_LEVELS[ORG_LEVELS.indexOf(level) - 1];
+    return (above && input.orgPath[above]) || unitAt(level);
+  };
   const branchUnit = (department: string): string => {
     const id = input.departments?.[department];
     if (!id) throw ApplicationFailure.nonRetryable(`case has no ${department} department unit`, FailureType.InvalidInput);

@@ -1,0 +1,2 @@
+-- AlterEnum
+ALTER TYPE "OrgLevel" ADD VALUE 'CENTRAL';
