@@ -24,8 +24,23 @@ export function createApp({ db, temporal, definitions = new DefinitionStore(db),
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // liveness: the process answers
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
+  });
+  // readiness: the database and the Temporal frontend answer within 2 s (for a load balancer)
+  app.get('/readyz', async (_req, res) => {
+    const within = <T>(p: Promise<T>) =>
+      Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2_000).unref())]).then(
+        () => 'ok' as const,
+        () => 'unavailable' as const,
+      );
+    const [database, temporalServer] = await Promise.all([
+      within(db.$queryRaw`SELECT 1`),
+      within(temporal.workflowService.getSystemInfo({})),
+    ]);
+    const ok = database === 'ok' && temporalServer === 'ok';
+    res.status(ok ? 200 : 503).json({ ok, database, temporal: temporalServer });
   });
   app.use(express.json({ limit: '256kb' }));
   app.use(authenticate(db));

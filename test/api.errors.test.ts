@@ -5,6 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { createApp } from '../api/app';
+import { createPrisma } from '../lib/prisma';
 import { recordHistory, startStack, type Stack } from './helpers/stack';
 
 let s: Stack;
@@ -25,6 +27,23 @@ async function startCase(n: number) {
   expect(res.status).toBe(201);
   return res.body.caseId as string;
 }
+
+describe('health', () => {
+  test('liveness and readiness need no token; readiness names what does not answer', async () => {
+    expect((await request(s.app).get('/healthz')).body).toEqual({ ok: true });
+    const ready = await request(s.app).get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.body).toEqual({ ok: true, database: 'ok', temporal: 'ok' });
+    const unreachable = createPrisma('postgresql://fupin@127.0.0.1:1/fupin', 1);
+    try {
+      const notReady = await request(createApp({ db: unreachable, temporal: s.env.client })).get('/readyz');
+      expect(notReady.status).toBe(503);
+      expect(notReady.body).toEqual({ ok: false, database: 'unavailable', temporal: 'ok' });
+    } finally {
+      await unreachable.$disconnect();
+    }
+  });
+});
 
 describe('authentication', () => {
   test('no token, a malformed token or an unknown token is 401', async () => {
