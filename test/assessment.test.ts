@@ -35,19 +35,20 @@ test('the 003 篇五 timetable as data: issued 2018-05-09, each phase on the see
 test('given a province with three counties, when the year runs, then grades, interviews and rectification follow', async () => {
   const { province, counties, city } = s.tree;
   const [onTime, withProblems, late] = counties;
+  const year = chinaYear(await s.env.currentTimeMs()); // the assessment of this year runs to next February
   // the province assesses its cities and counties (002 (二十七))
-  const started = await s.as(province.tokens.LEADER).post('/assessments', { year: 2026 });
+  const started = await s.as(province.tokens.LEADER).post('/assessments', { year });
   expect(started.status).toBe(201);
   const id: string = started.body.id;
-  expect((await s.as(province.tokens.LEADER).post('/assessments', { year: 2026 })).status).toBe(409);
-  expect((await s.as(counties[0].tokens.LEADER).post('/assessments', { year: 2026 })).status).toBe(403);
+  expect((await s.as(province.tokens.LEADER).post('/assessments', { year })).status).toBe(409);
+  expect((await s.as(counties[0].tokens.LEADER).post('/assessments', { year })).status).toBe(403);
 
-  // each county has a self-summary case in its inbox, due 2027-01-10
+  // each county has a self-summary case in its inbox, due 01-10 of the next year
   const selfSummaryOf = async (countyId: string) =>
-    eventually(() => s.db.procedure.findFirst({ where: { type: 'self-summary', subjectId: countyId, year: 2026 } }));
+    eventually(() => s.db.procedure.findFirst({ where: { type: 'self-summary', subjectId: countyId, year } }));
   for (const c of counties) {
     const row = await selfSummaryOf(c.id);
-    expect(row.dueAt?.toISOString()).toBe('2027-01-10T16:00:00.000Z');
+    expect(row.dueAt?.toISOString()).toBe(`${year + 1}-01-10T16:00:00.000Z`);
     const inbox = await s.as(c.tokens.DEPUTY).get('/inbox');
     expect(inbox.body.items.map((i: { caseId: string }) => i.caseId)).toContain(row.id);
   }
@@ -56,7 +57,7 @@ test('given a province with three counties, when the year runs, then grades, int
     return s.as(c.tokens[role]).post(`/procedures/${row.id}/sign-off`, {
       stageKey: 'self_summary',
       decision: 'approve',
-      comment: '2026年度脱贫攻坚工作总结',
+      comment: `${year}年度脱贫攻坚工作总结`,
       indicators: { poverty_reduction: 1200 },
       attachments: [{ name: '总结报告.pdf', uri: 'https://docs.example.gov.cn/summary.pdf' }],
     });
@@ -65,9 +66,9 @@ test('given a province with three counties, when the year runs, then grades, int
   expect((await submit(withProblems, 'LEADER')).status).toBe(200);
   expect((await submit(city, 'LEADER')).status).toBe(200);
 
-  // the third county misses 2027-01-10: its deputy in charge is escalated to
+  // the third county misses 01-10: its deputy in charge is escalated to
   const now = await s.env.currentTimeMs();
-  await s.env.sleep(Date.parse('2027-01-11T02:00:00Z') - now);
+  await s.env.sleep(Date.parse(`${year + 1}-01-11T02:00:00Z`) - now);
   const lateCase = await selfSummaryOf(late.id);
   await eventually(() => s.db.escalation.findFirst({ where: { procedureId: lateCase.id, rung: 1 } }));
   expect(await s.db.notification.count({ where: { procedureId: lateCase.id, recipientId: late.people.DEPUTY, kind: 'ESCALATION' } })).toBe(1);
@@ -119,11 +120,11 @@ test('given a province with three counties, when the year runs, then grades, int
   expect(grades).toEqual({ [onTime.id]: '优秀', [withProblems.id]: '一般', [late.id]: '较好', [city.id]: '好' });
   expect(done.body.interviews).toHaveLength(1);
   // grades stay readable for rewards and later exits
-  const mine = await s.as(withProblems.tokens.LEADER).get('/assessments?year=2026');
-  expect(mine.body.myGrades).toMatchObject([{ year: 2026, grade: '一般' }]);
-  expect((await s.as(province.tokens.STAFF).get('/assessments?year=2026')).body.items.map((a: { id: string }) => a.id)).toContain(id);
+  const mine = await s.as(withProblems.tokens.LEADER).get(`/assessments?year=${year}`);
+  expect(mine.body.myGrades).toMatchObject([{ year, grade: '一般' }]);
+  expect((await s.as(province.tokens.STAFF).get(`/assessments?year=${year}`)).body.items.map((a: { id: string }) => a.id)).toContain(id);
   expect(done.body.interviews[0]).toMatchObject({ unitId: withProblems.id, addresseeIds: [withProblems.people.LEADER] });
-  const rectificationId = `rectification:${withProblems.id}:2026`;
+  const rectificationId = `rectification:${withProblems.id}:${year}`;
   expect(done.body.units.find((u: { unitId: string }) => u.unitId === withProblems.id).rectificationId).toBe(rectificationId);
   expect(done.body.events.map((e: { action: string }) => e.action)).not.toContain('OVERDUE');
   await recordHistory(s.env, id, 'assessment-national-v1-year');
