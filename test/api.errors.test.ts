@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { createApp } from '../api/app';
 import { createPrisma } from '../lib/prisma';
+import { Prisma } from '../generated/prisma/client';
 import { recordHistory, startStack, type Stack } from './helpers/stack';
 
 let s: Stack;
@@ -199,6 +200,28 @@ describe('Idempotency-Key', () => {
     expect(first.status).toBe(201);
     expect(second.status).toBe(201);
     expect(second.body.caseId).toBe(first.body.caseId);
+    expect(await s.db.procedure.count({ where: { householdId: body.householdId } })).toBe(1);
+  });
+
+  test('a start retried after the API died mid-request answers with the case it opened, not 409', async () => {
+    const key = { 'Idempotency-Key': `crash-${randomUUID()}` };
+    const body = { householdId: householdOf(v2().id, 2).id, year: 2026 };
+    const first = await s.as(v2().tokens.STAFF).post('/procedures/household-exit', body, key);
+    expect(first.status).toBe(201);
+    // as if the process died after starting the workflow and before storing the answer: the record
+    // is still "in progress", and stale
+    await s.db.idempotencyRecord.update({
+      where: { personId_key: { personId: v2().people.STAFF, key: key['Idempotency-Key'] } },
+      data: { statusCode: null, responseBody: Prisma.DbNull, createdAt: new Date(Date.now() - 120_000) },
+    });
+    const retried = await s.as(v2().tokens.STAFF).post('/procedures/household-exit', body, key);
+    expect(retried.status).toBe(201);
+    expect(retried.body.caseId).toBe(first.body.caseId);
+    expect(retried.headers['idempotent-replayed']).toBeUndefined(); // answered afresh, from the case
+    // another key (or person) for the same household still meets the open case
+    const other = await s.as(v2().tokens.STAFF).post('/procedures/household-exit', body, { 'Idempotency-Key': `crash-${randomUUID()}` });
+    expect(other.status).toBe(409);
+    expect(other.body.error.code).toBe('CaseAlreadyOpen');
     expect(await s.db.procedure.count({ where: { householdId: body.householdId } })).toBe(1);
   });
 

@@ -36,7 +36,7 @@ export function procedureRoutes(service: ProcedureService, db: Db): Router {
   });
 
   const start = async (req: Request, type: ProcedureType, subjectId: string, year: number | undefined, comment?: string) => {
-    const result = await service.start(principalOf(req), type, subjectId, year ?? currentYear(), comment);
+    const result = await service.start(principalOf(req), type, subjectId, year ?? currentYear(), comment, key(req));
     if (result.outcome === 'already_open') {
       throw new ApiError(409, 'CaseAlreadyOpen', 'this subject already has an open case of this procedure for the year', result);
     }
@@ -65,7 +65,7 @@ export function procedureRoutes(service: ProcedureService, db: Db): Router {
 
   r.post('/procedures/household-exit/bulk', once, async (req, res) => {
     const body = parse(StartVillageExits, req.body, 'body');
-    res.json(await service.startVillageHouseholdExits(principalOf(req), body.villageId, body.year ?? currentYear(), body.householdIds));
+    res.json(await service.startVillageHouseholdExits(principalOf(req), body.villageId, body.year ?? currentYear(), body.householdIds, key(req)));
   });
 
   r.get('/procedures/:caseId', async (req, res) => {

@@ -3,7 +3,7 @@
  * case; this service authorises the caller, sends commands as updates, and reads the projection.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, WorkflowExecutionAlreadyStartedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { Client, WorkflowExecutionAlreadyStartedError, WorkflowUpdateRPCTimeoutOrCancelledError, type WorkflowHandle } from '@temporalio/client';
 import type { Db } from '../../lib/prisma';
 import type { DefinitionStore } from '../../definitions';
 import {
@@ -104,7 +104,7 @@ export class ProcedureService {
   }
 
   /** Starts a case of a procedure for one subject (a household, a village or a county). */
-  async start(me: Principal, procedureType: ProcedureType, subjectId: string, year: number, comment?: string): Promise<StartResult> {
+  async start(me: Principal, procedureType: ProcedureType, subjectId: string, year: number, comment?: string, idempotencyKey?: string): Promise<StartResult> {
     const { temporal, definitions, db } = this.deps;
     const { subject, unitPath, ineligible } = await this.resolveSubject(procedureType, subjectId);
     assertInScope(me, unitPath);
@@ -120,6 +120,8 @@ export class ProcedureService {
     }
     const workflowId = procedureWorkflowId(definition.procedureType, subject.id, year);
     const caseId = randomUUID();
+    // who started it with which Idempotency-Key: a retry after the API died mid-request finds its own case
+    const startKey = idempotencyKey ? `${me.personId}:${idempotencyKey}` : undefined;
     const input: ProcedureInput = {
       caseId,
       year,
@@ -138,18 +140,21 @@ export class ProcedureService {
         args: [input],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        memo: { caseId },
+        memo: { caseId, ...(startKey ? { startKey } : {}) },
         typedSearchAttributes: [
           { key: SA.procedureType, value: definition.procedureType },
           { key: SA.orgPath, value: Object.values(byLevel) },
         ],
       });
       // returns once the workflow has projected the new case, so it can be read and signed at once
-      const view = await handle.client.withDeadline(Date.now() + this.waitMs, () => handle.executeUpdate(openedUpdate));
-      return { outcome: 'started', caseId, workflowId, case: view };
+      return await this.opened(handle, caseId);
     } catch (err) {
-      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return { outcome: 'started', caseId, workflowId, pending: true };
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        if (startKey) {
+          const handle = temporal.workflow.getHandle(workflowId);
+          const { memo } = await handle.describe();
+          if (memo?.startKey === startKey) return this.opened(handle, String(memo.caseId));
+        }
         const open = await db.procedure.findFirst({ where: { workflowId, status: 'ACTIVE' }, select: { id: true } });
         return { outcome: 'already_open', workflowId, caseId: open?.id };
       }
@@ -157,8 +162,20 @@ export class ProcedureService {
     }
   }
 
+  /** The started case once the workflow has projected it, or `pending` when no worker did so within the wait. */
+  private async opened(handle: WorkflowHandle, caseId: string): Promise<StartResult> {
+    const workflowId = handle.workflowId;
+    try {
+      const view = await handle.client.withDeadline(Date.now() + this.waitMs, () => handle.executeUpdate(openedUpdate));
+      return { outcome: 'started', caseId, workflowId, case: view };
+    } catch (err) {
+      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return { outcome: 'started', caseId, workflowId, pending: true };
+      throw err;
+    }
+  }
+
   /** Starts household exits for a village's list (every household still poor, or the ones named). */
-  async startVillageHouseholdExits(me: Principal, villageId: string, year: number, householdIds?: string[]) {
+  async startVillageHouseholdExits(me: Principal, villageId: string, year: number, householdIds?: string[], idempotencyKey?: string) {
     const { db } = this.deps;
     const village = await db.orgUnit.findUnique({ where: { id: villageId } });
     if (!village || village.level !== 'VILLAGE') throw notFound(`village ${villageId}`);
@@ -174,7 +191,7 @@ export class ProcedureService {
     const queue = [...households];
     const workers = Array.from({ length: 4 }, async () => {
       for (let h = queue.shift(); h; h = queue.shift()) {
-        results.push({ householdId: h.id, ...(await this.start(me, 'household-exit', h.id, year)) });
+        results.push({ householdId: h.id, ...(await this.start(me, 'household-exit', h.id, year, undefined, idempotencyKey && `${idempotencyKey}:${h.id}`)) });
       }
     });
     await Promise.all(workers);
