@@ -10,7 +10,6 @@ import type { Prisma } from '../generated/prisma/client';
 import type { Db } from '../lib/prisma';
 import type { Notifier } from './notifier';
 import { AssessmentDefinition } from '../workflows/assessment/definition';
-import { assessmentId as assessmentIdOf } from '../workflows/assessment/contract';
 import type { AssessmentPlan, AssessmentView, CaseEventEntry, RectificationView } from '../workflows/assessment/contract';
 import type { DutyView } from '../workflows/duty/contract';
 import type { OrgLevel } from '../workflows/procedure/definition';
@@ -54,8 +53,11 @@ async function saveEvents(tx: Prisma.TransactionClient, caseType: string, caseId
 
 export function createAssessmentActivities({ db, notifier }: { db: Db; notifier: Notifier }) {
   return {
-    /** The year's units and calendar; one run per assessing unit and year (a repeat is told so). */
-    async prepareAssessment(input: { assessorUnitId: string; year: number; workflowId: string }): Promise<AssessmentPlan> {
+    /**
+     * The year's units and calendar. One run per assessing unit and year is Temporal's to keep:
+     * every run of a year has the id `assessment:<assessor>:<year>` (see the workflow).
+     */
+    async prepareAssessment(input: { assessorUnitId: string; year: number }): Promise<AssessmentPlan> {
       const assessor = await db.orgUnit.findUnique({ where: { id: input.assessorUnitId } });
       if (!assessor) throw ApplicationFailure.nonRetryable(`org unit ${input.assessorUnitId} not found`, 'InvalidInput');
       const provinceId = assessor.path.split('/').filter(Boolean)[0];
@@ -63,11 +65,6 @@ export function createAssessmentActivities({ db, notifier }: { db: Db; notifier:
       const definition = loadAssessmentDefinition(province.profile ?? 'national');
       const levels = definition.assessed[assessor.level as OrgLevel];
       if (!levels) throw ApplicationFailure.nonRetryable(`a ${assessor.level} unit assesses no one`, 'InvalidInput');
-      const id = assessmentIdOf(assessor.id, input.year);
-      const existing = await db.assessment.findUnique({ where: { id } });
-      if (existing && existing.workflowId !== input.workflowId) {
-        return { duplicateOf: existing.workflowId, definition, assessor: { id: assessor.id, name: assessor.name, path: assessor.path, orgPath: {} }, units: [] };
-      }
       const assessed = await db.orgUnit.findMany({
         where: { path: { startsWith: assessor.path }, level: { in: levels }, department: null, NOT: { id: assessor.id } },
         orderBy: { id: 'asc' },

@@ -138,9 +138,20 @@ export function createProcedureActivities({ db, notifier }: ProcedureActivityDep
      * whether the count ran through a year whose holiday schedule is not loaded.
      */
     async computeDeadline(input: ComputeDeadlineInput): Promise<{ dueAt: string; provisional: boolean }> {
+      // absurd input fails the activity for good (a retry would fail the same way), never spins
+      const start = Date.parse(input.from);
+      if (!Number.isFinite(start)) throw ApplicationFailure.nonRetryable('computeDeadline: the start is not an ISO instant', 'InvalidInput');
+      if (!Number.isInteger(input.workingDays) || input.workingDays < 1) {
+        throw ApplicationFailure.nonRetryable('computeDeadline: the number of working days must be a positive whole number', 'InvalidInput');
+      }
       const calendar = await loadCalendar(db);
-      const { date, provisional } = calendar.addWorkingDays(chinaDate(new Date(input.from)), input.workingDays);
-      return { dueAt: endOfChinaDate(date).toISOString(), provisional };
+      try {
+        const { date, provisional } = calendar.addWorkingDays(chinaDate(start), input.workingDays);
+        return { dueAt: endOfChinaDate(date).toISOString(), provisional };
+      } catch (err) {
+        if (err instanceof RangeError) throw ApplicationFailure.nonRetryable(`computeDeadline: ${err.message}`, 'InvalidInput');
+        throw err;
+      }
     },
 
     /** The newest figures of a subject for a year. */

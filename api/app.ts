@@ -2,14 +2,17 @@ import express from 'express';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../lib/prisma';
 import { DefinitionStore } from '../definitions';
-import { authenticate } from './auth';
-import { errorHandler, notFound } from './errors';
+import { AuthFailureLimiter, authenticate } from './auth';
+import { errorHandler, notFound, RETRY_AFTER_SECONDS } from './errors';
+import { assertCleanText } from './validate';
 import { adminRoutes } from './routes/admin';
 import { assessmentRoutes } from './routes/assessments';
 import { dutyRoutes } from './routes/duties';
 import { supervisionRoutes } from './routes/supervision';
 import { AssessmentService } from './services/assessments';
 import { procedureRoutes } from './routes/procedures';
+import { tokenRoutes } from './routes/tokens';
+import { DEFAULT_DECISION_WAIT_MS } from './services/decide';
 import { ProcedureService } from './services/procedures';
 
 export interface AppDeps {
@@ -18,12 +21,44 @@ export interface AppDeps {
   definitions?: DefinitionStore;
   /** how long a request waits for a case to open or a decision to be taken before 202/503 */
   decisionWaitMs?: number;
+  /** every request is answered within this (503 RequestTimeout otherwise); default the decision wait + 10 s */
+  requestDeadlineMs?: number;
+  /** failed authentications allowed per client address and minute before 429 */
+  authFailuresPerMinute?: number;
 }
 
-export function createApp({ db, temporal, definitions = new DefinitionStore(db), decisionWaitMs }: AppDeps) {
+/** Headers on every response: JSON is never sniffed as HTML, nothing personal is cached. */
+const securityHeaders: express.RequestHandler = (_req, res, next) => {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  next();
+};
+
+/** Answers 503 RequestTimeout when a request has not been answered in time, whatever it waits on. */
+const requestDeadline =
+  (ms: number): express.RequestHandler =>
+  (_req, res, next) => {
+    const timer = setTimeout(() => {
+      if (res.headersSent) return;
+      res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+      res.status(503).json({ error: { code: 'RequestTimeout', message: 'the request was not answered in time; it may still take effect: repeat it with the same Idempotency-Key' } });
+    }, ms);
+    timer.unref();
+    res.once('finish', () => clearTimeout(timer));
+    res.once('close', () => clearTimeout(timer));
+    next();
+  };
+
+export function createApp({ db, temporal, definitions = new DefinitionStore(db), decisionWaitMs = DEFAULT_DECISION_WAIT_MS, requestDeadlineMs, authFailuresPerMinute }: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
+  // whatever reaches Express's own final handler is never rendered with a stack trace
+  app.set('env', 'production');
   app.set('query parser', 'simple');
+  app.use(securityHeaders);
+  app.use(requestDeadline(requestDeadlineMs ?? decisionWaitMs + 10_000));
   // liveness: the process answers
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
@@ -42,16 +77,24 @@ export function createApp({ db, temporal, definitions = new DefinitionStore(db),
     const ok = database === 'ok' && temporalServer === 'ok';
     res.status(ok ? 200 : 503).json({ ok, database, temporal: temporalServer });
   });
-  app.use(express.json({ limit: '256kb' }));
-  app.use(authenticate(db));
+  // who is asking comes first: nothing of an unauthenticated request's body is read
+  app.use(authenticate(db, new AuthFailureLimiter(authFailuresPerMinute)));
+  app.use(express.json({ limit: '256kb', strict: true }));
+  app.use((req, _res, next) => {
+    assertCleanText(req.body, 'body');
+    assertCleanText(req.query, 'query');
+    next();
+  });
   app.use(procedureRoutes(new ProcedureService({ db, temporal, definitions, decisionWaitMs }), db));
   app.use(adminRoutes(db, definitions));
   app.use(assessmentRoutes(new AssessmentService({ db, temporal, decisionWaitMs }), db));
   app.use(dutyRoutes(db, temporal, decisionWaitMs));
   app.use(supervisionRoutes(db));
+  app.use(tokenRoutes(db));
   app.use((req) => {
     throw notFound(`route ${req.method} ${req.path}`);
   });
   app.use(errorHandler);
   return app;
 }
+

@@ -28,23 +28,72 @@ export interface Principal {
 declare module 'express-serve-static-core' {
   interface Request {
     principal?: Principal;
+    /** the ApiToken row the request authenticated with */
+    tokenId?: string;
   }
 }
 
 export const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
 export const newToken = () => randomBytes(24).toString('base64url');
 
-export function authenticate(db: Db): RequestHandler {
+/**
+ * Counts failed authentications per client address in a sliding minute; past the limit the address
+ * is answered 429 without the token being looked up (guessing tokens gets slow). Per process:
+ * behind N API processes the effective limit is N times this.
+ */
+export class AuthFailureLimiter {
+  private readonly failures = new Map<string, number[]>();
+  constructor(
+    private readonly perMinute = 30,
+    private readonly maxClients = 10_000,
+  ) {}
+
+  private recent(client: string, now: number): number[] {
+    const times = (this.failures.get(client) ?? []).filter((t) => now - t < 60_000);
+    if (times.length) this.failures.set(client, times);
+    else this.failures.delete(client);
+    return times;
+  }
+
+  /** Seconds to wait if the client is over the limit, else 0. */
+  blockedFor(client: string, now = Date.now()): number {
+    const times = this.recent(client, now);
+    return times.length >= this.perMinute ? Math.max(1, Math.ceil((times[0] + 60_000 - now) / 1000)) : 0;
+  }
+
+  fail(client: string, now = Date.now()): void {
+    if (!this.failures.has(client) && this.failures.size >= this.maxClients) {
+      // bounded memory: forget the oldest client
+      const oldest = this.failures.keys().next().value;
+      if (oldest !== undefined) this.failures.delete(oldest);
+    }
+    this.failures.set(client, [...this.recent(client, now), now].slice(-this.perMinute));
+  }
+}
+
+export function authenticate(db: Db, limiter = new AuthFailureLimiter()): RequestHandler {
   return async (req, res, next) => {
+    const client = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    const wait = limiter.blockedFor(client);
+    if (wait > 0) {
+      res.setHeader('Retry-After', String(wait));
+      throw new ApiError(429, 'TooManyFailedAttempts', 'too many failed authentications from this address; wait and try again');
+    }
+    const refuse = (message: string) => {
+      limiter.fail(client);
+      return new ApiError(401, 'Unauthenticated', message);
+    };
     const header = req.header('authorization') ?? '';
     const match = /^Bearer\s+([A-Za-z0-9._~+/=-]{16,200})$/.exec(header);
-    if (!match) throw new ApiError(401, 'Unauthenticated', 'a bearer token is required');
+    if (!match) throw refuse('a bearer token is required');
     const token = await db.apiToken.findUnique({
       where: { tokenHash: hashToken(match[1]) },
       include: { person: { include: { orgUnit: { include: { parent: true } } } } },
     });
-    if (!token || token.revokedAt) throw new ApiError(401, 'Unauthenticated', 'unknown or revoked token');
+    if (!token || token.revokedAt) throw refuse('unknown or revoked token');
+    if (token.expiresAt && token.expiresAt.getTime() <= Date.now()) throw refuse('token expired');
     const { person } = token;
+    req.tokenId = token.id;
     req.principal = {
       personId: person.id,
       name: person.name,
@@ -74,6 +123,17 @@ export const inScope = (me: Principal, path: string) => path.startsWith(me.scope
 
 export function assertInScope(me: Principal, path: string): void {
   if (!inScope(me, path)) throw forbidden('this case or record is outside your org unit');
+}
+
+/**
+ * National administrators: the deputy in charge or main leader of the central leading group
+ * (国务院扶贫开发领导小组). Only they change what every province runs: the national definitions and
+ * the official holiday calendar.
+ */
+export function assertCentralAdmin(me: Principal): void {
+  if (me.orgLevel !== 'CENTRAL' || me.department || me.role === 'STAFF') {
+    throw forbidden('only a deputy in charge or main leader of the central leading group may do this');
+  }
 }
 
 /** Provincial administrators: the deputy in charge or main leader of a province's office. */

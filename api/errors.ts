@@ -3,10 +3,11 @@
  * middleware turns it into `{ error: { code, message, details? } }`. Anything else is logged and
  * answered with a generic 500: raw error text and stacks never reach a client.
  */
-import type { ErrorRequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, Response } from 'express';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
-import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcServiceError } from '@temporalio/client';
 import { ZodError } from 'zod';
+import { Prisma } from '../generated/prisma/client';
 import { FailureType } from '../workflows/procedure/contract';
 
 export class ApiError extends Error {
@@ -62,22 +63,67 @@ export function zodDetails(err: ZodError) {
   return err.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code }));
 }
 
+/** Prisma error codes (and driver-adapter error kinds) that mean the database is out of reach. */
+const DB_UNAVAILABLE_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2037']);
+const DB_UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'DatabaseDoesNotExist', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TransactionWriteConflict']);
+/** PostgreSQL SQLSTATE classes: 08 connection exception, 57P admin/crash shutdown, 53 insufficient resources. */
+const PG_UNAVAILABLE = /^(08|57P|53)/;
+
+/** True if `err` says PostgreSQL is down, restarting or out of connections (answer 503, not 500). */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (err instanceof Prisma.PrismaClientInitializationError) return true;
+  const e = err as { code?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: string; originalCode?: string; code?: string } } }; cause?: { kind?: string; originalCode?: string; code?: string }; name?: string };
+  if (err instanceof Prisma.PrismaClientKnownRequestError && DB_UNAVAILABLE_CODES.has(err.code)) return true;
+  const cause = e?.meta?.driverAdapterError?.cause ?? (e?.name === 'DriverAdapterError' ? e.cause : undefined);
+  if (cause?.kind && DB_UNAVAILABLE_KINDS.has(cause.kind)) return true;
+  const sqlState = cause?.originalCode ?? cause?.code;
+  if (typeof sqlState === 'string' && PG_UNAVAILABLE.test(sqlState)) return true;
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code);
+}
+
+/** gRPC status codes: 4 DEADLINE_EXCEEDED, 14 UNAVAILABLE, 8 RESOURCE_EXHAUSTED. */
+const GRPC_UNAVAILABLE = new Set([4, 8, 14]);
+
+/** True if `err` says the Temporal frontend is down or did not answer in time. */
+export function isTemporalUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (isGrpcServiceError(e) && GRPC_UNAVAILABLE.has(e.code)) return true;
+  }
+  return false;
+}
+
+export const unavailable = (what: 'database' | 'temporal') =>
+  new ApiError(
+    503,
+    what === 'database' ? 'DatabaseUnavailable' : 'TemporalUnavailable',
+    what === 'database' ? 'the database is not reachable; try again shortly' : 'the workflow service is not reachable; try again shortly',
+  );
+
+/** The one place a thrown error becomes a response: always the JSON envelope, never a stack. */
+export function sendError(err: unknown, req: Request, res: Response): void {
+  if (res.headersSent) return; // the request deadline answered already
+  const apiError = toApiError(err);
+  if (apiError.status === 500) console.error(`unhandled error on ${req.method} ${req.path}`, err);
+  if ((apiError.status === 503 || apiError.status === 429) && !res.getHeader('Retry-After')) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+  res.status(apiError.status).json({ error: { code: apiError.code, message: apiError.message, details: apiError.details } });
+}
+
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof ZodError) return new ApiError(400, 'ValidationError', 'invalid request', zodDetails(err));
+  if (isDatabaseUnavailable(err)) return unavailable('database');
+  if (isTemporalUnavailable(err)) return unavailable('temporal');
+  // body-parser: malformed JSON, a broken or unsupported Content-Encoding, too large, wrong charset
+  const e = err as { status?: unknown; statusCode?: unknown; type?: unknown };
+  const status = typeof e?.status === 'number' ? e.status : typeof e?.statusCode === 'number' ? e.statusCode : 500;
+  if (status >= 400 && status < 500) {
+    const code = status === 413 ? 'PayloadTooLarge' : status === 415 ? 'UnsupportedMediaType' : 'MalformedBody';
+    return new ApiError(status, code, 'request body could not be read');
+  }
+  return new ApiError(500, 'InternalError', 'internal error');
+}
+
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
-  if (err instanceof ApiError) {
-    if (err.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
-    res.status(err.status).json({ error: { code: err.code, message: err.message, details: err.details } });
-    return;
-  }
-  if (err instanceof ZodError) {
-    res.status(400).json({ error: { code: 'ValidationError', message: 'invalid request', details: zodDetails(err) } });
-    return;
-  }
-  // body-parser: malformed JSON, body too large, wrong charset
-  const status = typeof err?.status === 'number' ? err.status : typeof err?.statusCode === 'number' ? err.statusCode : 500;
-  if (status >= 400 && status < 500 && err?.type) {
-    res.status(status).json({ error: { code: status === 413 ? 'PayloadTooLarge' : 'MalformedBody', message: 'request body could not be read' } });
-    return;
-  }
-  console.error(`unhandled error on ${req.method} ${req.path}`, err);
-  res.status(500).json({ error: { code: 'InternalError', message: 'internal error' } });
+  sendError(err, req, res);
 };

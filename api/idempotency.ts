@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Db } from '../lib/prisma';
 import { Prisma } from '../generated/prisma/client';
-import { ApiError, badRequest } from './errors';
+import { ApiError, badRequest, sendError } from './errors';
 import { principalOf } from './auth';
 
 /** A running first request is assumed dead (API crashed) after this long. */
@@ -57,16 +57,24 @@ export function idempotent(db: Db): RequestHandler {
     req.idempotencyKey = key;
     const json = res.json.bind(res);
     res.json = (body: unknown) => {
+      const status = res.statusCode;
       const done =
-        res.statusCode >= 500
+        status >= 500
           ? db.idempotencyRecord.deleteMany({ where: { personId: me.personId, key } }) // let a retry run again
-          : db.idempotencyRecord.update({
-              where: id,
-              data: { statusCode: res.statusCode, responseBody: body as Prisma.InputJsonValue },
-            });
+          : db.idempotencyRecord.update({ where: id, data: { statusCode: status, responseBody: body as Prisma.InputJsonValue } });
       done.then(
-        () => json(body),
-        (err: unknown) => next(err),
+        () => {
+          // the request deadline may have answered meanwhile: the outcome is stored for the retry
+          if (!res.headersSent) json(body);
+        },
+        (err: unknown) => {
+          // The outcome could not be stored (database down): answer 503, never the outcome
+          // unrecorded. The record stays in progress, so a retry with the key runs once it is
+          // stale, and a decision resent under the same key is the same Temporal update.
+          if (res.headersSent) return;
+          res.json = json;
+          sendError(err, req, res);
+        },
       );
       return res;
     };

@@ -95,7 +95,24 @@ export class DefinitionStore {
 
   async all(): Promise<ProcedureDefinition[]> {
     const rows = await this.db.procedureDefinitionVersion.findMany();
-    return [...this.shipped.all(), ...rows.map((r) => parseDefinition(r.document, keyOf(r)))];
+    return [...this.shipped.all(), ...rows.flatMap((r) => this.stored(r))];
+  }
+
+  /**
+   * A published version that no longer meets the rules (published before a rule existed: a sub-day
+   * deadline, a missing mandatory stage, undeclared figures) is ignored, with a logged error, so
+   * that new cases never run it and the other versions stay usable.
+   */
+  private stored(row: { procedureType: string; profile: string; version: number; document: unknown }): ProcedureDefinition[] {
+    try {
+      const def = parseDefinition(row.document, `stored definition ${keyOf(row)}`);
+      if (keyOf(def) !== keyOf(row)) throw new DefinitionError(`stored definition ${keyOf(row)} holds ${keyOf(def)}`);
+      return [def];
+    } catch (err) {
+      if (!(err instanceof DefinitionError)) throw err;
+      console.error(`definitions: ${err.message}; it is ignored`);
+      return [];
+    }
   }
 
   /** The newest version for a profile, falling back to the national default. */

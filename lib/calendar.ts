@@ -5,13 +5,22 @@
  *
  * A count that passes through a year with no schedule loaded uses weekends alone and is marked
  * provisional, so the case can show that its deadline may still move.
+ *
+ * Every date is a real calendar date in 2000–2100 (workflows/shared/dates.ts) and every loop over
+ * days is bounded: a holiday lasts at most MAX_HOLIDAY_DAYS, a count stops at 2100-12-31 (a
+ * RangeError), and a stored schedule that is not valid is refused with a logged error, never
+ * iterated (a holiday "to 9999-12-31" used to hang every calendar load).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Db } from './prisma';
+import { IsoDate, MAX_DATE, MIN_DATE, daysBetween, isSupportedDate, parseRealDate } from '../workflows/shared/dates';
 
-const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
+export { IsoDate, MAX_DATE, MIN_DATE } from '../workflows/shared/dates';
+
+/** The longest holiday a schedule may declare (the longest official ones, 春节 and 国庆, run 8–9 days). */
+export const MAX_HOLIDAY_DAYS = 31;
 
 export const YearSchedule = z
   .object({
@@ -23,14 +32,24 @@ export const YearSchedule = z
   })
   .strict()
   .superRefine((s, ctx) => {
-    const inYear = (d: string) => d.startsWith(`${s.year}-`) || d.startsWith(`${s.year + 1}-01`) || d.startsWith(`${s.year - 1}-12`);
+    // the year's window: the year itself, the December before and the January after
+    const first = `${s.year - 1}-12-01`;
+    const last = `${s.year + 1}-01-31`;
+    const inYear = (d: string) => d >= first && d <= last;
+    const issue = (path: Array<string | number>, message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path, message });
     s.holidays.forEach((h, i) => {
-      if (h.from > h.to) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['holidays', i, 'to'], message: 'ends before it starts' });
-      if (!inYear(h.from)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['holidays', i, 'from'], message: `not in ${s.year}` });
+      // (a date that is not one was reported by IsoDate already)
+      if (!isSupportedDate(h.from) || !isSupportedDate(h.to)) return;
+      if (!inYear(h.from)) issue(['holidays', i, 'from'], `not in ${s.year}`);
+      if (!inYear(h.to)) issue(['holidays', i, 'to'], `not in ${s.year}`);
+      const days = daysBetween(h.from, h.to) + 1;
+      if (days < 1) issue(['holidays', i, 'to'], 'ends before it starts');
+      else if (days > MAX_HOLIDAY_DAYS) issue(['holidays', i, 'to'], `a holiday lasts at most ${MAX_HOLIDAY_DAYS} days`);
     });
     s.workdays.forEach((w, i) => {
-      if (!inYear(w.date)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['workdays', i, 'date'], message: `not in ${s.year}` });
-      if (!isWeekend(w.date)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['workdays', i, 'date'], message: 'a make-up workday must fall on a weekend' });
+      if (!isSupportedDate(w.date)) return;
+      if (!inYear(w.date)) issue(['workdays', i, 'date'], `not in ${s.year}`);
+      if (!isWeekend(w.date)) issue(['workdays', i, 'date'], 'a make-up workday must fall on a weekend');
     });
   });
 export type YearSchedule = z.infer<typeof YearSchedule>;
@@ -38,27 +57,53 @@ export type YearSchedule = z.infer<typeof YearSchedule>;
 const DAY_MS = 86_400_000;
 const CHINA_OFFSET_MS = 8 * 3_600_000;
 
-const toDate = (iso: string) => new Date(`${iso}T00:00:00Z`);
+/** The UTC midnight of a real "YYYY-MM-DD"; a RangeError for anything else. */
+function toTime(iso: string): number {
+  const t = parseRealDate(iso);
+  if (t === undefined) throw new RangeError('not a real date as YYYY-MM-DD');
+  return t;
+}
 const fmt = (d: Date) => d.toISOString().slice(0, 10);
-export const nextDate = (iso: string) => fmt(new Date(toDate(iso).getTime() + DAY_MS));
+/** The day after a real date; a RangeError rather than a non-date (after 9999-12-31 comes "+010000-01"). */
+export function nextDate(iso: string): string {
+  const next = fmt(new Date(toTime(iso) + DAY_MS));
+  if (parseRealDate(next) === undefined) throw new RangeError('the day after is not a date as YYYY-MM-DD');
+  return next;
+}
 export function isWeekend(iso: string): boolean {
-  const day = toDate(iso).getUTCDay();
+  const day = new Date(toTime(iso)).getUTCDay();
   return day === 0 || day === 6;
 }
 /** The date in China of an instant. */
 export const chinaDate = (instant: Date | number) => fmt(new Date(new Date(instant).getTime() + CHINA_OFFSET_MS));
 /** The instant a China date ends (its 24:00 in UTC+8): a deadline "by day D". */
-export const endOfChinaDate = (iso: string) => new Date(toDate(iso).getTime() + DAY_MS - CHINA_OFFSET_MS);
+export const endOfChinaDate = (iso: string) => new Date(toTime(iso) + DAY_MS - CHINA_OFFSET_MS);
 
 export class WorkingCalendar {
   private readonly rest = new Set<string>();
   private readonly work = new Set<string>();
   private readonly years = new Map<number, YearSchedule>();
 
+  /**
+   * Each schedule is validated again (a stored document may predate the rules): one that is not
+   * valid is refused with a logged error, never iterated; its year counts on weekends alone.
+   */
   constructor(schedules: YearSchedule[]) {
-    for (const s of schedules) {
+    for (const raw of schedules) {
+      const checked = YearSchedule.safeParse(raw);
+      if (!checked.success) {
+        logRefused(raw, checked.error);
+        continue;
+      }
+      const s = checked.data;
       this.years.set(s.year, s);
-      for (const h of s.holidays) for (let d = h.from; d <= h.to; d = nextDate(d)) this.rest.add(d);
+      for (const h of s.holidays) {
+        // at most MAX_HOLIDAY_DAYS steps, whatever the dates say
+        for (let n = 0, d = h.from; n < MAX_HOLIDAY_DAYS; n++, d = nextDate(d)) {
+          this.rest.add(d);
+          if (d >= h.to) break;
+        }
+      }
       for (const w of s.workdays) this.work.add(w.date);
     }
   }
@@ -83,13 +128,19 @@ export class WorkingCalendar {
 
   /**
    * The `days`-th working day after `from` (the day itself does not count), and whether any year
-   * the count passed through has no schedule loaded.
+   * the count passed through has no schedule loaded. A RangeError if `from` is not a date of
+   * 2000–2100 or the count would end after 2100-12-31: the loop never runs past that day.
    */
   addWorkingDays(from: string, days: number): { date: string; provisional: boolean } {
     if (!Number.isInteger(days) || days < 1) throw new RangeError('days must be a positive whole number');
+    if (!isSupportedDate(from)) throw new RangeError(`the start must be a real date from ${MIN_DATE} to ${MAX_DATE}`);
+    // a hard bound besides: no count takes more steps than there are days up to MAX_DATE
+    const maxSteps = daysBetween(from, MAX_DATE);
+    if (days > maxSteps) throw new RangeError(`${days} working days from ${from} end after ${MAX_DATE}`);
     let date = from;
     let provisional = false;
-    for (let left = days; left > 0; ) {
+    for (let left = days, step = 0; left > 0; step++) {
+      if (step >= maxSteps) throw new RangeError(`${days} working days from ${from} end after ${MAX_DATE}`);
       date = nextDate(date);
       if (!this.hasYear(Number(date.slice(0, 4)))) provisional = true;
       if (this.isWorkingDay(date)) left--;
@@ -111,6 +162,20 @@ let shipped: YearSchedule[] | undefined;
 export async function loadCalendar(db: Db): Promise<WorkingCalendar> {
   shipped ??= shippedSchedules();
   const byYear = new Map(shipped.map((s) => [s.year, s]));
-  for (const row of await db.calendarYear.findMany()) byYear.set(row.year, YearSchedule.parse(row.document));
+  for (const row of await db.calendarYear.findMany()) {
+    // a stored document that is not valid (loaded before the rules, or written by hand) is skipped
+    const parsed = YearSchedule.safeParse(row.document);
+    if (parsed.success && parsed.data.year === row.year) byYear.set(row.year, parsed.data);
+    else logRefused(row.document, parsed.error, row.year);
+  }
   return new WorkingCalendar([...byYear.values()]);
+}
+
+/** A refused schedule goes to the log (the paths and codes of its problems, none of its text). */
+function logRefused(document: unknown, error: z.ZodError | undefined, storedAs?: number): void {
+  const year = (document as { year?: unknown } | null)?.year;
+  const which = storedAs ?? (typeof year === 'number' && Number.isInteger(year) ? year : 'of an unknown year');
+  const problems = error ? error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.code}`).join('; ') : `its year is not ${storedAs}`;
+  const fix = typeof which === 'number' ? `; load it again with PUT /admin/calendar/${which}` : '';
+  console.error(`calendar: the holiday schedule ${which} is not valid and is ignored (${problems})${fix}`);
 }

@@ -3,8 +3,8 @@
  * seed (scripts/seed.ts) and by the tests (each test file builds its own tree under a unique
  * prefix, so tests never share rows). Idempotent: running it twice changes nothing.
  */
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Db } from './prisma';
-import { hashToken } from '../api/auth';
 import type { OrgLevel, Role } from '../workflows/procedure/definition';
 
 export interface DemoOptions {
@@ -25,6 +25,14 @@ export interface DemoOptions {
    * (another tree's `central`) hangs this province under it; without it the province is the root
    */
   central?: true | DemoUnit;
+  /**
+   * secret the demo tokens are derived from (HMAC): a token cannot be guessed from a person's id.
+   * Random by default (a test's tokens live only as long as its tree); the demo seed keeps one
+   * under .data so that its printed tokens stay valid across runs.
+   */
+  tokenSecret?: string;
+  /** how long the demo tokens stay valid (days, default 90) */
+  tokenDays?: number;
 }
 
 export interface DemoUnit {
@@ -77,8 +85,13 @@ const ROLES: Role[] = ['STAFF', 'DEPUTY', 'LEADER'];
 
 const personName = (n: number) => `${SURNAMES[n % SURNAMES.length]}${GIVEN[Math.floor(n / SURNAMES.length) % GIVEN.length]}`;
 
+/** sha256 of a bearer token, as ApiToken stores it (the same function as api/auth's hashToken) */
+const tokenHash = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
+
 export async function buildDemoTree(db: Db, opts: DemoOptions): Promise<DemoTree> {
   const { prefix, townships = 2, villagesPerTownship = 2, householdsPerVillage = 10, profile = 'national', western = false } = opts;
+  const secret = opts.tokenSecret ?? randomBytes(32).toString('hex');
+  const expiresAt = new Date(Date.now() + (opts.tokenDays ?? 90) * 86_400_000);
   let personSeq = 0;
 
   async function unit(level: OrgLevel, localId: string, name: string, parent?: DemoUnit, department?: string): Promise<DemoUnit> {
@@ -103,15 +116,15 @@ export async function buildDemoTree(db: Db, opts: DemoOptions): Promise<DemoTree
     const people = {} as Record<Role, string>;
     for (const role of ROLES) {
       const personId = `${id}-${role.toLowerCase()}`;
-      const token = `${prefix}.${localId}.${role.toLowerCase()}.token`;
+      const token = `${prefix}.${localId}.${role.toLowerCase()}.${createHmac('sha256', secret).update(personId).digest('base64url').slice(0, 22)}`;
       await db.person.upsert({
         where: { id: personId },
         create: { id: personId, name: personName(personSeq), title: department ? `${name}${DEPARTMENT_TITLES[role]}` : TITLES[level][role], role, orgUnitId: id },
         update: {},
       });
       await db.apiToken.upsert({
-        where: { tokenHash: hashToken(token) },
-        create: { tokenHash: hashToken(token), label: `demo token of ${personId}`, personId },
+        where: { tokenHash: tokenHash(token) },
+        create: { tokenHash: tokenHash(token), label: `demo token of ${personId}`, personId, expiresAt },
         update: {},
       });
       personSeq++;

@@ -13,8 +13,14 @@ mkdir -p "$DATA_DIR/logs" "$DATA_DIR/run"
 "$ROOT/scripts/pg.sh" createdb "$PG_DB"
 log "applying migrations"
 "$ROOT/scripts/migrate.sh"
-log "seeding demo data"
-npx --no-install tsx scripts/seed.ts > "$DATA_DIR/demo.json"
+# Demo mode (the default on embedded settings) seeds demo people with tokens; FUPIN_DEMO=0 does not.
+export FUPIN_DEMO="${FUPIN_DEMO:-1}"
+if [ "$FUPIN_DEMO" = 1 ]; then
+  log "seeding demo data (demo mode; FUPIN_DEMO=0 to skip)"
+  npx --no-install tsx scripts/seed.ts > "$DATA_DIR/demo.json"
+else
+  echo '{"units":[],"households":0}' > "$DATA_DIR/demo.json"
+fi
 
 running() { [ -f "$DATA_DIR/run/$1.pid" ] && kill -0 "$(cat "$DATA_DIR/run/$1.pid")" 2>/dev/null; }
 launch() { # name command...
@@ -47,7 +53,10 @@ console.log("  Temporal UI  " + ui);
 console.log("  Database     " + process.argv[4]);
 console.log("  Logs         .data/logs/   (stop everything: bash scripts/down.sh)\n");
 console.log("  Demo bearer tokens (" + demo.households + " households):");
-for (const u of demo.units) console.log("   " + (u.level + " " + u.name).padEnd(22) + "  staff " + u.tokens.STAFF.padEnd(24) + " deputy " + u.tokens.DEPUTY.padEnd(25) + " leader " + u.tokens.LEADER);
-console.log("\n  Try:  curl -s " + api + "/inbox -H \"Authorization: Bearer demo.v1.staff.token\"");
-console.log("        curl -s -X POST " + api + "/procedures/household-exit/bulk -H \"Authorization: Bearer demo.v1.staff.token\" -H \"Content-Type: application/json\" -d \x27{\"villageId\":\"demo-v1\"}\x27\n");
+for (const u of demo.units) console.log("   " + (u.level + " " + u.name).padEnd(22) + "\n      staff " + u.tokens.STAFF + "\n      deputy " + u.tokens.DEPUTY + "\n      leader " + u.tokens.LEADER);
+const v1 = demo.units.find((u) => u.id === "demo-v1");
+if (v1) {
+  console.log("\n  Try:  curl -s " + api + "/inbox -H \"Authorization: Bearer " + v1.tokens.STAFF + "\"");
+  console.log("        curl -s -X POST " + api + "/procedures/household-exit/bulk -H \"Authorization: Bearer " + v1.tokens.STAFF + "\" -H \"Content-Type: application/json\" -d \x27{\"villageId\":\"demo-v1\"}\x27\n");
+}
 ' "$DATA_DIR/demo.json" "http://127.0.0.1:$API_PORT" "http://127.0.0.1:$TEMPORAL_UI_PORT" "$DATABASE_URL"

@@ -76,7 +76,7 @@ test('given the central leading group, when it assesses the year, then the provi
   expect((await s.as(gansu.province.tokens.LEADER).get(`/assessments?year=${year}`)).body.myGrades).toMatchObject([{ year, grade: '一般' }]);
   const done = await s.as(central.tokens.LEADER).get(`/assessments/${id}`);
   expect(done.body.interviews).toMatchObject([{ unitId: gansu.province.id, addresseeIds: [gansu.province.people.LEADER] }]);
-  const rectification = await eventually(() => s.db.rectification.findUnique({ where: { id: `rectification:${gansu.province.id}:${year}` } }));
+  const rectification = await eventually(() => s.db.rectification.findUnique({ where: { id: `rectification:${central.id}:${gansu.province.id}:${year}` } }));
   expect(rectification.unitPath).toBe(gansu.province.path);
   // the assessment is the central group's: a province reads its own part, not the other's rectification
   expect((await s.as(shanxi.tokens.LEADER).get(`/rectifications/${rectification.id}`)).status).toBe(403);

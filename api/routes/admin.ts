@@ -1,25 +1,27 @@
 /**
  * Definitions and the official calendar: reading them (anyone signed in) and publishing new
- * versions (provincial administrators).
+ * versions (the central leading group the national definitions, a province its own profile).
  */
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../lib/prisma';
 import { Prisma } from '../../generated/prisma/client';
 import { DefinitionConflictError, DefinitionError, type DefinitionStore } from '../../definitions';
-import { YearSchedule, chinaDate, endOfChinaDate, loadCalendar } from '../../lib/calendar';
+import { IsoDate, MAX_DATE, YearSchedule, chinaDate, endOfChinaDate, loadCalendar } from '../../lib/calendar';
 import { ProcedureType } from '../../workflows/procedure/definition';
-import { assertProvincialAdmin, principalOf } from '../auth';
+import { assertCentralAdmin, assertProvincialAdmin, principalOf } from '../auth';
 import { ApiError, forbidden, notFound } from '../errors';
 import { parse } from '../validate';
-
-const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
+export const DefinitionsQuery = z.object({ procedureType: ProcedureType.optional() });
+export const DefinitionParams = z.object({ procedureType: ProcedureType, profile: z.string().max(32) });
+export const AddWorkingDaysQuery = z.object({ from: IsoDate, days: z.coerce.number().int().min(1).max(1000) }).strict();
+export const CalendarYearParams = z.object({ year: z.coerce.number().int().min(2000).max(2100) });
 
 export function adminRoutes(db: Db, definitions: DefinitionStore): Router {
   const r = Router();
 
   r.get('/definitions', async (req, res) => {
-    const { procedureType } = parse(z.object({ procedureType: ProcedureType.optional() }), req.query, 'query');
+    const { procedureType } = parse(DefinitionsQuery, req.query, 'query');
     const all = (await definitions.all()).filter((d) => !procedureType || d.procedureType === procedureType);
     res.json({
       items: all
@@ -29,17 +31,31 @@ export function adminRoutes(db: Db, definitions: DefinitionStore): Router {
   });
 
   r.get('/definitions/:procedureType/:profile', async (req, res) => {
-    const { procedureType, profile } = parse(z.object({ procedureType: ProcedureType, profile: z.string().max(32) }), req.params, 'params');
+    const { procedureType, profile } = parse(DefinitionParams, req.params, 'params');
     res.json(await definitions.latest(procedureType, profile));
   });
 
-  /** Publishes a new version of a definition for the administrator's own province profile. */
+  /**
+   * Publishes a new version of a definition. The national definitions run in every province without
+   * a variant of its own: only the central leading group (its deputy in charge or main leader)
+   * publishes them. A province publishes its own profile only; one that runs the national
+   * definitions has none to publish. The definition must keep its procedure's mandatory stages.
+   */
   r.post('/admin/definitions', async (req, res) => {
     const me = principalOf(req);
-    assertProvincialAdmin(me);
-    const province = await db.orgUnit.findUniqueOrThrow({ where: { id: me.orgUnitId } });
     const profile = (req.body as { profile?: unknown } | undefined)?.profile;
-    if (profile !== province.profile) throw forbidden(`you may publish only for your province's profile "${province.profile ?? 'national'}"`);
+    if (me.orgLevel === 'CENTRAL') {
+      assertCentralAdmin(me);
+      if (profile !== 'national') throw forbidden('the central leading group publishes the national definitions ("national"); a province publishes its own profile');
+    } else {
+      assertProvincialAdmin(me);
+      if (profile === 'national') throw forbidden('only the central leading group (its deputy in charge or main leader) may publish the national definitions');
+      const province = await db.orgUnit.findUniqueOrThrow({ where: { id: me.orgUnitId } });
+      if (!province.profile || province.profile === 'national') {
+        throw forbidden('your province runs the national definitions: it has no profile of its own to publish');
+      }
+      if (profile !== province.profile) throw forbidden(`you may publish only for your province's profile "${province.profile}"`);
+    }
     try {
       const def = await definitions.publish(req.body, me.personId);
       res.status(201).json(def);
@@ -53,24 +69,36 @@ export function adminRoutes(db: Db, definitions: DefinitionStore): Router {
   });
 
   r.get('/calendar/add-working-days', async (req, res) => {
-    const q = parse(z.object({ from: IsoDate, days: z.coerce.number().int().min(1).max(1000) }).strict(), req.query, 'query');
-    const { date, provisional } = (await loadCalendar(db)).addWorkingDays(q.from, q.days);
+    const q = parse(AddWorkingDaysQuery, req.query, 'query');
+    const calendar = await loadCalendar(db);
+    let counted: { date: string; provisional: boolean };
+    try {
+      counted = calendar.addWorkingDays(q.from, q.days);
+    } catch (err) {
+      // the count would end after the last supported date
+      if (err instanceof RangeError) throw new ApiError(400, 'ValidationError', 'invalid request', [{ path: 'query.days', message: `the count ends after ${MAX_DATE}` }]);
+      throw err;
+    }
+    const { date, provisional } = counted;
     res.json({ from: q.from, days: q.days, date, dueAt: endOfChinaDate(date).toISOString(), provisional });
   });
 
   r.get('/calendar/:year', async (req, res) => {
-    const { year } = parse(z.object({ year: z.coerce.number().int().min(2000).max(2100) }), req.params, 'params');
+    const { year } = parse(CalendarYearParams, req.params, 'params');
     const calendar = await loadCalendar(db);
     const schedule = calendar.schedule(year);
     if (!schedule) throw notFound(`holiday schedule of ${year}`);
     res.json({ ...schedule, today: chinaDate(Date.now()) });
   });
 
-  /** Loads a year's official schedule (国务院办公厅 部分节假日安排) once it is published. */
+  /**
+   * Loads a year's official schedule (国务院办公厅 部分节假日安排) once it is published. The calendar is
+   * national (every province's deadlines run on it): the central leading group loads it, no province.
+   */
   r.put('/admin/calendar/:year', async (req, res) => {
     const me = principalOf(req);
-    assertProvincialAdmin(me);
-    const { year } = parse(z.object({ year: z.coerce.number().int().min(2000).max(2100) }), req.params, 'params');
+    assertCentralAdmin(me);
+    const { year } = parse(CalendarYearParams, req.params, 'params');
     const schedule = parse(YearSchedule, req.body, 'body');
     if (schedule.year !== year) throw new ApiError(400, 'ValidationError', 'invalid request', [{ path: 'body.year', message: `must be ${year}` }]);
     const document = schedule as unknown as Prisma.InputJsonValue;

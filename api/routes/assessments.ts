@@ -16,8 +16,11 @@ import { AssessmentService } from '../services/assessments';
 import { currentYear } from '../services/procedures';
 import { parse } from '../validate';
 
-const Id = z.object({ id: z.string().min(1).max(200) });
-const ItemParams = Id.extend({ seq: z.coerce.number().int().min(1) });
+export const Id = z.object({ id: z.string().min(1).max(200) });
+export const ItemParams = Id.extend({ seq: z.coerce.number().int().min(1) });
+export const StartAssessmentBody = z.object({ year: z.number().int().min(2013).max(2100).optional() }).strict();
+export const ScheduleBody = z.object({ day: z.number().int().min(1).max(31).optional() }).strict();
+export const AssessmentsQuery = z.object({ year: z.coerce.number().int().min(2013).max(2100).optional() });
 
 export function assessmentRoutes(service: AssessmentService, db: Db): Router {
   const r = Router();
@@ -25,17 +28,17 @@ export function assessmentRoutes(service: AssessmentService, db: Db): Router {
   const key = (req: Request) => req.idempotencyKey;
 
   r.post('/assessments', once, async (req, res) => {
-    const { year } = parse(z.object({ year: z.number().int().min(2013).max(2100).optional() }).strict(), req.body, 'body');
+    const { year } = parse(StartAssessmentBody, req.body, 'body');
     res.status(201).json(await service.start(principalOf(req), year ?? currentYear()));
   });
 
   r.put('/admin/assessment-schedule', async (req, res) => {
-    const { day } = parse(z.object({ day: z.number().int().min(1).max(31).optional() }).strict(), req.body, 'body');
+    const { day } = parse(ScheduleBody, req.body, 'body');
     res.json(await service.schedule(principalOf(req), day));
   });
 
   r.get('/assessments', async (req, res) => {
-    const { year } = parse(z.object({ year: z.coerce.number().int().min(2013).max(2100).optional() }), req.query, 'query');
+    const { year } = parse(AssessmentsQuery, req.query, 'query');
     res.json(await service.list(principalOf(req), year));
   });
 

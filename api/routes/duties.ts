@@ -12,6 +12,8 @@ import { decide } from '../services/decide';
 import { idempotent } from '../idempotency';
 import { parse } from '../validate';
 
+export const DutiesQuery = z.object({ missed: z.enum(['true', 'false']).optional(), kind: z.enum(['visit', 'responsibility_letter']).optional() });
+
 /** Starts the duty workflows of everyone under a unit (idempotent: running ones are kept). */
 export async function ensureDuties(db: Db, temporal: Client, scopePath: string): Promise<number> {
   const people = await db.person.findMany({ where: { orgUnit: { path: { startsWith: scopePath }, department: null } }, include: { orgUnit: true } });
@@ -58,7 +60,7 @@ export function dutyRoutes(db: Db, temporal: Client, decisionWaitMs?: number): R
 
   r.get('/duties', async (req, res) => {
     const me = principalOf(req);
-    const q = parse(z.object({ missed: z.enum(['true', 'false']).optional(), kind: z.enum(['visit', 'responsibility_letter']).optional() }), req.query, 'query');
+    const q = parse(DutiesQuery, req.query, 'query');
     const items = await db.duty.findMany({
       where: { unitPath: { startsWith: me.scopePath }, ...(q.kind ? { kind: q.kind } : {}), ...(q.missed ? { missed: q.missed === 'true' } : {}) },
       orderBy: [{ periodEnd: 'asc' }, { id: 'asc' }],

@@ -12,19 +12,20 @@ import { ApiError, notFound } from '../errors';
 import { ProcedureService, currentYear } from '../services/procedures';
 import { parse } from '../validate';
 
-const Year = z.number().int().min(2013).max(2100);
-const Id = z.string().min(1).max(100);
-const StartHouseholdExit = z.object({ householdId: Id, year: Year.optional(), comment: z.string().max(2000).optional() }).strict();
-const StartVillageExit = z.object({ villageId: Id, year: Year.optional(), comment: z.string().max(2000).optional() }).strict();
-const StartCountyExit = z.object({ countyId: Id, year: Year.optional(), comment: z.string().max(2000).optional() }).strict();
-const StartVillageExits = z
+export const Year = z.number().int().min(2013).max(2100);
+export const Id = z.string().min(1).max(100);
+export const StartHouseholdExit = z.object({ householdId: Id, year: Year.optional(), comment: z.string().max(2000).optional() }).strict();
+export const StartVillageExit = z.object({ villageId: Id, year: Year.optional(), comment: z.string().max(2000).optional() }).strict();
+export const StartCountyExit = z.object({ countyId: Id, year: Year.optional(), comment: z.string().max(2000).optional() }).strict();
+export const StartVillageExits = z
   .object({ villageId: Id, year: Year.optional(), householdIds: z.array(Id).min(1).max(500).optional() })
   .strict();
-const CaseParams = z.object({ caseId: z.string().uuid() });
-const Paging = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
-const OverdueQuery = Paging.extend({ staleDays: z.coerce.number().int().min(1).max(3650).optional() });
-const NotificationQuery = Paging.extend({ unread: z.enum(['true', 'false']).optional() });
-const HouseholdQuery = Paging.extend({ villageId: Id.optional(), status: z.enum(['POOR', 'EXITING', 'EXITED']).optional() });
+export const CaseParams = z.object({ caseId: z.string().uuid() });
+export const Paging = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
+export const OverdueQuery = Paging.extend({ staleDays: z.coerce.number().int().min(1).max(3650).optional() });
+export const NotificationQuery = Paging.extend({ unread: z.enum(['true', 'false']).optional() });
+export const HouseholdQuery = Paging.extend({ villageId: Id.optional(), status: z.enum(['POOR', 'EXITING', 'EXITED']).optional() });
+export const NotificationParams = z.object({ id: z.string().uuid() });
 
 export function procedureRoutes(service: ProcedureService, db: Db): Router {
   const r = Router();
@@ -115,7 +116,7 @@ export function procedureRoutes(service: ProcedureService, db: Db): Router {
   });
 
   r.post('/notifications/:id/read', async (req, res) => {
-    const { id } = parse(z.object({ id: z.string().uuid() }), req.params, 'params');
+    const { id } = parse(NotificationParams, req.params, 'params');
     const me = principalOf(req);
     const updated = await db.notification.updateMany({ where: { id, recipientId: me.personId, readAt: null }, data: { readAt: new Date() } });
     if (updated.count === 0 && !(await db.notification.findFirst({ where: { id, recipientId: me.personId } }))) throw notFound(`notification ${id}`);

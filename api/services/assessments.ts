@@ -17,6 +17,7 @@ import {
   assessmentId,
   assessmentQuery,
   assessmentScheduleId,
+  assessmentStarterId,
   evaluationUpdate,
   itemUpdate,
   planUpdate,
@@ -25,9 +26,9 @@ import {
 } from '../../workflows/assessment/contract';
 import type { assessmentWorkflow } from '../../workflows/assessment/workflow';
 import { loadAssessmentDefinition } from '../../activities/assessment';
-import { Principal, assertInScope } from '../auth';
+import { Principal, assertInScope, inScope } from '../auth';
 import { badRequest, conflict, forbidden, notFound } from '../errors';
-import { decide } from './decide';
+import { decideOn, type DecisionTarget } from './decide';
 
 type Without<T> = Omit<T, 'actor'>;
 
@@ -80,35 +81,47 @@ export class AssessmentService {
     return { items: runs, myGrades: grades.map((g) => ({ assessmentId: g.assessmentId, year: g.year, grade: g.grade, problems: g.problems })) };
   }
 
+  /**
+   * The assessing unit's scope (it and the units above it) reads the whole assessment; an assessed
+   * unit outside that scope reads its own part only: its row, the events about it (with the
+   * collective ones cut to its part) and its own interview — not another unit's grade or problems.
+   */
   async get(me: Principal, id: string) {
     const row = await this.deps.db.assessment.findUnique({ where: { id }, include: { units: { orderBy: { unitId: 'asc' } } } });
     if (!row) throw notFound(`assessment ${id}`);
-    const involved = row.units.some((u) => u.unitId === me.orgUnitId);
-    if (!involved) assertInScope(me, row.assessorPath);
+    const whole = inScope(me, row.assessorPath);
+    if (!whole && !row.units.some((u) => u.unitId === me.orgUnitId)) assertInScope(me, row.assessorPath);
+    const own = whole ? undefined : me.orgUnitId;
     const live = row.status === 'ACTIVE' ? await this.deps.temporal.workflow.getHandle(row.workflowId).query(assessmentQuery).catch(() => null) : null;
     const events = await this.deps.db.caseEvent.findMany({ where: { caseType: 'assessment', caseId: id }, orderBy: { seq: 'asc' } });
-    const interviews = await this.deps.db.interview.findMany({ where: { assessmentId: id }, orderBy: { unitId: 'asc' } });
-    return { ...row, live, events, interviews };
+    const interviews = await this.deps.db.interview.findMany({ where: { assessmentId: id, ...(own ? { unitId: own } : {}) }, orderBy: { unitId: 'asc' } });
+    if (!own) return { ...row, live, events, interviews };
+    return {
+      ...row,
+      units: row.units.filter((u) => u.unitId === own),
+      live: live && { ...live, units: live.units.filter((u) => u.unitId === own) },
+      events: events.flatMap((e) => ownPartOf(e, own)),
+      interviews,
+    };
   }
 
   private async handle(me: Principal, id: string) {
     const row = await this.deps.db.assessment.findUnique({ where: { id } });
     if (!row) throw notFound(`assessment ${id}`);
     assertInScope(me, row.assessorPath);
-    if (row.status !== 'ACTIVE') throw conflict('CaseClosed', 'assessment is completed');
-    return this.deps.temporal.workflow.getHandle(row.workflowId);
+    return { handle: this.deps.temporal.workflow.getHandle(row.workflowId), open: row.status === 'ACTIVE', closedMessage: 'assessment is completed' };
   }
 
   async evaluate(me: Principal, id: string, body: Without<EvaluationCommand>, key?: string) {
-    return decide(await this.handle(me, id), evaluationUpdate, me, body, key, this.deps.decisionWaitMs);
+    return decideOn(await this.handle(me, id), evaluationUpdate, me, body, key, this.deps.decisionWaitMs);
   }
 
   async results(me: Principal, id: string, body: Without<ResultsCommand>, key?: string) {
-    return decide(await this.handle(me, id), resultsUpdate, me, body, key, this.deps.decisionWaitMs);
+    return decideOn(await this.handle(me, id), resultsUpdate, me, body, key, this.deps.decisionWaitMs);
   }
 
   async approve(me: Principal, id: string, body: Without<ApprovalCommand>, key?: string) {
-    return decide(await this.handle(me, id), approvalUpdate, me, body, key, this.deps.decisionWaitMs);
+    return decideOn(await this.handle(me, id), approvalUpdate, me, body, key, this.deps.decisionWaitMs);
   }
 
   // ---- rectification ------------------------------------------------------------------------
@@ -131,16 +144,15 @@ export class AssessmentService {
     return this.activeHandle(await this.rectification(me, id));
   }
 
-  private activeHandle(row: { id: string; status: string }) {
-    if (row.status !== 'ACTIVE') throw conflict('CaseClosed', 'rectification is completed');
-    return this.deps.temporal.workflow.getHandle(row.id);
+  private activeHandle(row: { id: string; status: string }): DecisionTarget {
+    return { handle: this.deps.temporal.workflow.getHandle(row.id), open: row.status === 'ACTIVE', closedMessage: 'rectification is completed' };
   }
 
   async plan(me: Principal, id: string, body: Without<PlanCommand>, key?: string) {
     const row = await this.rectification(me, id);
     const handle = this.activeHandle(row);
     await this.assertUnitsUnder(row.unitPath, body);
-    return decide(handle, planUpdate, me, body, key, this.deps.decisionWaitMs);
+    return decideOn(handle, planUpdate, me, body, key, this.deps.decisionWaitMs);
   }
 
   /**
@@ -166,11 +178,11 @@ export class AssessmentService {
   }
 
   async item(me: Principal, id: string, body: Without<ItemActionCommand>, key?: string) {
-    return decide(await this.rectificationHandle(me, id), itemUpdate, me, body, key, this.deps.decisionWaitMs);
+    return decideOn(await this.rectificationHandle(me, id), itemUpdate, me, body, key, this.deps.decisionWaitMs);
   }
 
   async report(me: Principal, id: string, body: Without<ReportCommand>, key?: string) {
-    return decide(await this.rectificationHandle(me, id), reportUpdate, me, body, key, this.deps.decisionWaitMs);
+    return decideOn(await this.rectificationHandle(me, id), reportUpdate, me, body, key, this.deps.decisionWaitMs);
   }
 
   /** Rectification items waiting on my unit: parts to close, items to confirm. */
@@ -187,6 +199,45 @@ export class AssessmentService {
   }
 }
 
+type AssessmentEvent = { action: string; comment: string | null; data: unknown };
+
+/**
+ * An assessment event as an assessed unit outside the assessor's scope reads it: events about
+ * another unit are left out, events about every unit are cut to its own part, the assessor's
+ * comments on the whole results and the recipients of escalations are withheld, and an event of a
+ * kind not listed here is withheld too.
+ */
+export function ownPartOf<E extends AssessmentEvent>(e: E, unitId: string): E[] {
+  const data = (e.data ?? {}) as Record<string, unknown>;
+  const cut = (part: Record<string, unknown>, comment: string | null = null): E[] => [{ ...e, data: part, comment }];
+  switch (e.action) {
+    case 'STEP_OPENED':
+      return [e];
+    case 'SELF_SUMMARY_CLOSED':
+    case 'EVALUATION_ENTERED':
+      return data.unitId === unitId ? [e] : [];
+    case 'STARTED':
+      return cut({ year: data.year, due: data.due, units: [unitId] });
+    case 'STEP_OVERDUE':
+      return cut({ step: data.step, dueAt: data.dueAt });
+    case 'OVERDUE':
+      return cut({ finishBy: data.finishBy });
+    case 'DATA_AGGREGATED': {
+      const units = (data.units ?? {}) as Record<string, unknown>;
+      return cut({ units: unitId in units ? { [unitId]: units[unitId] } : {} });
+    }
+    case 'RESULTS_SUBMITTED':
+      return cut({ results: ((data.results ?? []) as Array<{ unitId?: string }>).filter((r) => r.unitId === unitId) });
+    case 'RESULTS_APPROVED':
+    case 'RESULTS_RETURNED':
+      return cut(data);
+    case 'FEEDBACK_ISSUED':
+      return cut({ interviews: ((data.interviews ?? []) as Array<{ unitId?: string }>).filter((i) => i.unitId === unitId) });
+    default:
+      return [];
+  }
+}
+
 /** Creates (or updates) the December schedule of one assessing unit. Idempotent. */
 export async function ensureAssessmentSchedule(temporal: Client, assessorUnitId: string, day: number) {
   const scheduleId = assessmentScheduleId(assessorUnitId);
@@ -195,7 +246,9 @@ export async function ensureAssessmentSchedule(temporal: Client, assessorUnitId:
     type: 'startWorkflow' as const,
     workflowType: 'assessmentWorkflow',
     taskQueue: TASK_QUEUE,
-    workflowId: `assessment-run:${assessorUnitId}`,
+    // a thin starter (no year): it starts `assessment:<assessor>:<year>`, the id a manual start
+    // uses, so Temporal keeps one run per year (workflows/assessment/workflow.ts)
+    workflowId: assessmentStarterId(assessorUnitId),
     args: [{ assessorUnitId }],
   };
   try {

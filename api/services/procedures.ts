@@ -4,9 +4,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client, WorkflowExecutionAlreadyStartedError, WorkflowUpdateRPCTimeoutOrCancelledError, type WorkflowHandle } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { Db } from '../../lib/prisma';
 import type { DefinitionStore } from '../../definitions';
 import {
+  type Actor,
   CancelBody,
   CaseView,
   IndicatorsBody,
@@ -28,7 +30,7 @@ import {
 import { SUBJECT_OF, type OrgLevel, type ProcedureType } from '../../workflows/procedure/definition';
 import type { procedureWorkflow } from '../../workflows/procedure/workflow';
 import { Principal, actorOf, assertInScope } from '../auth';
-import { DEFAULT_DECISION_WAIT_MS, decide } from './decide';
+import { DEFAULT_DECISION_WAIT_MS, decideOn } from './decide';
 import { ApiError, conflict, forbidden, notFound } from '../errors';
 
 export interface ProcedureServiceDeps {
@@ -45,6 +47,9 @@ export type StartResult =
   | { outcome: 'started'; caseId: string; workflowId: string; pending: true }
   | { outcome: 'already_open'; workflowId: string; caseId?: string }
   | { outcome: 'not_eligible'; reason: string };
+
+/** How long reading a case waits for the workflow's live view before answering from the projection. */
+const LIVE_QUERY_MS = 2_000;
 
 /** The year in China (UTC+8): a household exits within a calendar year. */
 export const currentYear = (now = Date.now()) => new Date(now + 8 * 3600_000).getUTCFullYear();
@@ -211,32 +216,35 @@ export class ProcedureService {
     };
   }
 
-  private async openCase(me: Principal, caseId: string) {
-    const row = await this.deps.db.procedure.findUnique({ where: { id: caseId } });
+  /** A decision by `me` on a case in their scope (see decideOn: a closed case answers 409 or the first outcome). */
+  private async decideOn<Cmd extends { actor: Actor }>(
+    me: Principal,
+    caseId: string,
+    update: UpdateDefinition<CaseView, [Cmd]>,
+    body: Omit<Cmd, 'actor'>,
+    idempotencyKey?: string,
+  ): Promise<CaseView> {
+    const row = await this.deps.db.procedure.findUnique({ where: { id: caseId }, select: { orgPath: true, status: true, workflowId: true } });
     if (!row) throw notFound(`case ${caseId}`);
     assertInScope(me, row.orgPath);
-    if (row.status !== 'ACTIVE') throw conflict('CaseClosed', `case is ${row.status.toLowerCase()}`);
-    return { row, handle: this.deps.temporal.workflow.getHandle(row.workflowId) };
+    const target = { handle: this.deps.temporal.workflow.getHandle(row.workflowId), open: row.status === 'ACTIVE', closedMessage: `case is ${row.status.toLowerCase()}` };
+    return decideOn(target, update, me, body, idempotencyKey, this.waitMs);
   }
 
-  async signOff(me: Principal, caseId: string, body: SignOffBody, idempotencyKey?: string): Promise<CaseView> {
-    const { handle } = await this.openCase(me, caseId);
-    return decide(handle, signOffUpdate, me, body, idempotencyKey, this.waitMs);
+  signOff(me: Principal, caseId: string, body: SignOffBody, idempotencyKey?: string): Promise<CaseView> {
+    return this.decideOn(me, caseId, signOffUpdate, body, idempotencyKey);
   }
 
-  async raiseObjection(me: Principal, caseId: string, body: ObjectionBody, idempotencyKey?: string): Promise<CaseView> {
-    const { handle } = await this.openCase(me, caseId);
-    return decide(handle, objectionUpdate, me, body, idempotencyKey, this.waitMs);
+  raiseObjection(me: Principal, caseId: string, body: ObjectionBody, idempotencyKey?: string): Promise<CaseView> {
+    return this.decideOn(me, caseId, objectionUpdate, body, idempotencyKey);
   }
 
-  async submitIndicators(me: Principal, caseId: string, body: IndicatorsBody, idempotencyKey?: string): Promise<CaseView> {
-    const { handle } = await this.openCase(me, caseId);
-    return decide(handle, indicatorsUpdate, me, body, idempotencyKey, this.waitMs);
+  submitIndicators(me: Principal, caseId: string, body: IndicatorsBody, idempotencyKey?: string): Promise<CaseView> {
+    return this.decideOn(me, caseId, indicatorsUpdate, body, idempotencyKey);
   }
 
-  async cancel(me: Principal, caseId: string, body: CancelBody, idempotencyKey?: string): Promise<CaseView> {
-    const { handle } = await this.openCase(me, caseId);
-    return decide(handle, cancelUpdate, me, body, idempotencyKey, this.waitMs);
+  cancel(me: Principal, caseId: string, body: CancelBody, idempotencyKey?: string): Promise<CaseView> {
+    return this.decideOn(me, caseId, cancelUpdate, body, idempotencyKey);
   }
 
   /** One case with its full audit trail, notices, objections and escalations. */
@@ -254,10 +262,10 @@ export class ProcedureService {
     assertInScope(me, row.orgPath);
     let live: CaseView['stage'] | null = null;
     if (row.status === 'ACTIVE') {
-      // the workflow is the source of truth; the projection answers if Temporal is unreachable
-      live = await temporal.workflow
-        .getHandle(row.workflowId)
-        .query(statusQuery)
+      // the workflow is the source of truth; the projection answers if Temporal does not within 2 s
+      const handle = temporal.workflow.getHandle(row.workflowId);
+      live = await temporal
+        .withDeadline(Date.now() + LIVE_QUERY_MS, () => handle.query(statusQuery))
         .then((v) => v.stage ?? null)
         .catch(() => null);
     }

@@ -75,6 +75,8 @@ export interface Stack {
   /** (re)starts the in-process worker, optionally with activity interceptors (fault injection) */
   startWorker(options?: { interceptors?: WorkerInterceptors }): Promise<void>;
   stopWorker(): Promise<void>;
+  /** the in-process worker's state: RUNNING while it polls (DRAINING/FAILED after a fatal error) */
+  workerState(): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -109,8 +111,9 @@ export async function startStack(
       worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', db, interceptors });
       running = worker.run();
     },
+    workerState: () => worker?.getState(),
     async stopWorker() {
-      worker?.shutdown();
+      if (worker?.getState() === 'RUNNING') worker.shutdown();
       await running;
       worker = undefined;
     },

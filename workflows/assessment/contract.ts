@@ -6,16 +6,41 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { Actor, Attachment, OrgPathByLevel } from '../procedure/contract';
+import { IsoDate } from '../shared/dates';
 import type { AssessmentDefinition } from './definition';
 
+/**
+ * The one workflow id of an assessing unit's assessment of a year, whether started by hand or by
+ * the schedule: Temporal's id uniqueness keeps it to one run.
+ */
 export const assessmentId = (assessorUnitId: string, year: number) => `assessment:${assessorUnitId}:${year}`;
 export const assessmentScheduleId = (assessorUnitId: string) => `assessment-schedule:${assessorUnitId}`;
-export const rectificationWorkflowId = (unitId: string, year: number) => `rectification:${unitId}:${year}`;
+/** The schedule's own runs (Temporal appends the scheduled time): thin starters of `assessmentId`. */
+export const assessmentStarterId = (assessorUnitId: string) => `assessment-run:${assessorUnitId}`;
+/**
+ * Children of an assessment carry the assessor: a county is assessed by its province and by its
+ * city in the same year (002 (二十七)), each with its own self-summary case and rectification.
+ */
+export const selfSummaryWorkflowId = (assessorUnitId: string, unitId: string, year: number) => `self-summary:${assessorUnitId}:${unitId}:${year}`;
+export const rectificationWorkflowId = (assessorUnitId: string, unitId: string, year: number) => `rectification:${assessorUnitId}:${unitId}:${year}`;
+/** Ids of runs recorded before the assessor was in them: kept for their replay only. */
+export const legacyRectificationWorkflowId = (unitId: string, year: number) => `rectification:${unitId}:${year}`;
 
 export interface AssessmentInput {
   assessorUnitId: string;
-  /** the assessed year; by default the year (China time) in which the run starts */
+  /**
+   * the assessed year. Without it (the schedule's start) the run is a thin starter: it starts
+   * `assessmentId(assessor, the year in China time)` as a child that outlives it, or finds it
+   * already started, and returns an `AssessmentStart`.
+   */
   year?: number;
+}
+
+/** What the schedule's starter did. */
+export interface AssessmentStart {
+  assessmentId: string;
+  /** the year's assessment was already started (by hand, or by an earlier trigger) */
+  alreadyStarted: boolean;
 }
 
 export const ASSESSMENT_STEPS = [
@@ -72,7 +97,10 @@ export interface AssessedUnit {
 }
 
 export interface AssessmentPlan {
-  /** set when this year's assessment of the unit is already run by another workflow */
+  /**
+   * Legacy: runs from before canonical ids were deduplicated through the database and may have
+   * this recorded in their history; a new plan never has it (Temporal's id uniqueness does it).
+   */
   duplicateOf?: string;
   definition: AssessmentDefinition;
   assessor: { id: string; name: string; path: string; orgPath: OrgPathByLevel };
@@ -110,7 +138,8 @@ export const assessmentQuery = defineQuery<AssessmentView>('assessment');
 // ---- rectification ------------------------------------------------------------------------
 
 export const ItemDeadline = z.union([
-  z.object({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) }).strict(),
+  /** a real date of 2000–2100 (a validator-only check: histories replay unchanged) */
+  z.object({ date: IsoDate }).strict(),
   z.object({ workingDays: z.number().int().min(1).max(500) }).strict(),
   /** 长期坚持: a standing duty with no end */
   z.object({ standing: z.literal(true) }).strict(),

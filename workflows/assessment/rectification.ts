@@ -8,8 +8,8 @@
  * unit with `overdueItemsForLevelUp` overdue items escalates a level up (004 art. 24 pattern).
  */
 import * as wf from '@temporalio/workflow';
-import { ApplicationFailure } from '@temporalio/workflow';
 import type { AssessmentActivities } from '../../activities/assessment';
+import { refuse, validated } from '../shared/refuse';
 import type { ProcedureActivities } from '../../activities/procedure';
 import { FailureType, SA } from '../procedure/contract';
 import {
@@ -35,10 +35,6 @@ const { notify, computeDeadline } = wf.proxyActivities<ProcedureActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
-
-function refuse(type: FailureType, message: string): never {
-  throw ApplicationFailure.create({ type, message, nonRetryable: true });
-}
 
 /** 24:00 China time of a date: 16:00 UTC of the same date. */
 const endOfChinaDate = (date: string) => `${date}T16:00:00.000Z`;
@@ -173,7 +169,7 @@ export async function rectificationWorkflow(input: RectificationInput): Promise<
       await project();
       return view;
     },
-    { validator: validatePlan },
+    { validator: validated(validatePlan) },
   );
 
   wf.setHandler(
@@ -192,7 +188,7 @@ export async function rectificationWorkflow(input: RectificationInput): Promise<
       await project();
       return view;
     },
-    { validator: (cmd) => void validateItem(cmd) },
+    { validator: validated(validateItem) },
   );
 
   wf.setHandler(
@@ -204,7 +200,7 @@ export async function rectificationWorkflow(input: RectificationInput): Promise<
       await project();
       return view;
     },
-    { validator: validateReport },
+    { validator: validated(validateReport) },
   );
 
   wf.setHandler(rectificationQuery, () => view);

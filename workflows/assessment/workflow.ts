@@ -12,10 +12,18 @@
  *    each (child workflows that outlive this one).
  * A step past its date is escalated to the assessing unit's leaders; missing the end of February
  * escalates to the level above.
+ *
+ * One run per assessing unit and year, by Temporal's id uniqueness: a manual start and the
+ * schedule both end up at `assessment:<assessor>:<year>`. The schedule's run cannot carry that id
+ * (Temporal appends the scheduled time), so it is a thin starter: started without a year, it
+ * starts the year's id as a child that outlives it, or finds it already started. Children carry
+ * the assessor (`self-summary:<assessor>:<unit>:<year>`, `rectification:<assessor>:<unit>:<year>`):
+ * a county is assessed by its province and by its city in the same year.
  */
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import * as wf from '@temporalio/workflow';
-import { ApplicationFailure } from '@temporalio/workflow';
 import type { AssessmentActivities } from '../../activities/assessment';
+import { refuse, validated } from '../shared/refuse';
 import type { ProcedureActivities } from '../../activities/procedure';
 import { Actor, FailureType, ProcedureInput, SA, TASK_QUEUE, procedureWorkflowId } from '../procedure/contract';
 import type { ProcedureDefinition } from '../procedure/definition';
@@ -23,6 +31,7 @@ import type { procedureWorkflow } from '../procedure/workflow';
 import {
   ApprovalCommand,
   AssessmentInput,
+  AssessmentStart,
   AssessmentStep,
   AssessmentView,
   CaseEventEntry,
@@ -32,8 +41,10 @@ import {
   assessmentId as assessmentIdOf,
   assessmentQuery,
   evaluationUpdate,
+  legacyRectificationWorkflowId,
   rectificationWorkflowId,
   resultsUpdate,
+  selfSummaryWorkflowId,
 } from './contract';
 import { chinaYear, endOfMonthDay, timetable } from './definition';
 import type { rectificationWorkflow } from './rectification';
@@ -47,15 +58,41 @@ const { notify } = wf.proxyActivities<ProcedureActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 
-function refuse(type: FailureType, message: string): never {
-  throw ApplicationFailure.create({ type, message, nonRetryable: true });
+/** Patch ids: runs recorded before each change replay on the old commands. */
+const SCHEDULED_RUN_STARTS_CANONICAL = 'assessment-scheduled-run-starts-canonical-id';
+const ASSESSOR_IN_CHILD_IDS = 'assessment-assessor-in-child-ids';
+
+/** The schedule's run: starts this year's assessment under its one id, once. */
+async function startYearsAssessment(assessorUnitId: string): Promise<AssessmentStart> {
+  const year = chinaYear(Date.now());
+  const id = assessmentIdOf(assessorUnitId, year);
+  try {
+    await wf.startChild<typeof assessmentWorkflow>('assessmentWorkflow', {
+      workflowId: id,
+      taskQueue: TASK_QUEUE,
+      args: [{ assessorUnitId, year }],
+      parentClosePolicy: 'ABANDON', // the assessment runs to next February, the starter ends now
+      workflowIdReusePolicy: 'REJECT_DUPLICATE', // as a manual start: one run per year, ever
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return { assessmentId: id, alreadyStarted: true };
+    throw err;
+  }
+  return { assessmentId: id, alreadyStarted: false };
 }
 
-export async function assessmentWorkflow(input: AssessmentInput): Promise<AssessmentView | { duplicateOf: string }> {
+export async function assessmentWorkflow(input: AssessmentInput): Promise<AssessmentView | AssessmentStart | { duplicateOf: string }> {
+  if (input.year === undefined && wf.patched(SCHEDULED_RUN_STARTS_CANONICAL)) return startYearsAssessment(input.assessorUnitId);
+  const assessorInChildIds = wf.patched(ASSESSOR_IN_CHILD_IDS);
   const year = input.year ?? chinaYear(Date.now());
   const id = assessmentIdOf(input.assessorUnitId, year);
-  const plan = await prepareAssessment({ assessorUnitId: input.assessorUnitId, year, workflowId: wf.workflowInfo().workflowId });
+  const plan = await prepareAssessment({ assessorUnitId: input.assessorUnitId, year });
+  // only in histories recorded when a database check deduplicated the schedule's runs
   if (plan.duplicateOf) return { duplicateOf: plan.duplicateOf };
+  const selfSummaryIdOf = (unitId: string) =>
+    assessorInChildIds ? selfSummaryWorkflowId(input.assessorUnitId, unitId, year) : procedureWorkflowId('self-summary', unitId, year);
+  const rectificationIdOf = (unitId: string) =>
+    assessorInChildIds ? rectificationWorkflowId(input.assessorUnitId, unitId, year) : legacyRectificationWorkflowId(unitId, year);
   const def = plan.definition;
   const due = {
     selfSummary: endOfMonthDay(year + 1, def.deadlines.selfSummary),
@@ -185,7 +222,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
       await project();
       return view;
     },
-    { validator: validateEvaluation },
+    { validator: validated(validateEvaluation) },
   );
 
   wf.setHandler(
@@ -201,7 +238,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
       await project();
       return view;
     },
-    { validator: validateResults },
+    { validator: validated(validateResults) },
   );
 
   wf.setHandler(
@@ -213,7 +250,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
       await project();
       return view;
     },
-    { validator: validateApproval },
+    { validator: validated(validateApproval) },
   );
 
   wf.setHandler(assessmentQuery, () => view);
@@ -279,7 +316,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
         startedBy: system,
       };
       return wf.startChild<typeof procedureWorkflow>('procedureWorkflow', {
-        workflowId: procedureWorkflowId('self-summary', u.id, year),
+        workflowId: selfSummaryIdOf(u.id),
         taskQueue: TASK_QUEUE,
         args: [childInput],
         typedSearchAttributes: [
@@ -336,11 +373,11 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     year,
     assessorName: plan.assessor.name,
     results: view.units.map((u) => ({ unitId: u.unitId, grade: u.grade!, problems: u.problems })),
-    rectifications: Object.fromEntries(withProblems.map((u) => [u.unitId, rectificationWorkflowId(u.unitId, year)])),
+    rectifications: Object.fromEntries(withProblems.map((u) => [u.unitId, rectificationIdOf(u.unitId)])),
   });
   for (const u of withProblems) {
     const unit = plan.units.find((x) => x.id === u.unitId)!;
-    const rectificationId = rectificationWorkflowId(u.unitId, year);
+    const rectificationId = rectificationIdOf(u.unitId);
     await wf.startChild<typeof rectificationWorkflow>('rectificationWorkflow', {
       workflowId: rectificationId,
       taskQueue: TASK_QUEUE,

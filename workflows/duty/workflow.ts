@@ -6,6 +6,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/workflow';
+import { validated } from '../shared/refuse';
 import type { AssessmentActivities } from '../../activities/assessment';
 import type { ProcedureActivities } from '../../activities/procedure';
 import { FailureType } from '../procedure/contract';
@@ -85,7 +86,7 @@ export async function dutyWorkflow(input: DutyInput): Promise<void> {
       await project();
       return view;
     },
-    { validator: validate },
+    { validator: validated(validate) },
   );
   wf.setHandler(dutyQuery, () => view);
 

@@ -58,8 +58,12 @@ export type Actor = z.infer<typeof Actor>;
 export const Attachment = z
   .object({
     name: z.string().min(1).max(200),
-    /** a reference to the document store; the file itself never passes through the case */
-    uri: z.string().url().max(2000),
+    /** a reference to the document store (http or https); the file itself never passes through the case */
+    uri: z
+      .string()
+      .max(2000)
+      .url()
+      .refine((u) => /^https?:\/\/[^/?#\s]+/i.test(u), 'an http(s) address (no javascript:, data: or file: URIs)'),
     sha256: z
       .string()
       .regex(/^[a-f0-9]{64}$/)

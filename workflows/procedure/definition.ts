@@ -30,10 +30,10 @@ const key = z
   .string()
   .regex(/^[a-z][a-z0-9_]{1,63}$/, 'lower_snake_case identifier, 2–64 characters');
 
-/** A length of time in natural days (exact multiples of 24 h from the start). */
+/** A length of time in natural days (exact multiples of 24 h from the start): whole days only. */
 export const NaturalDuration = z
   .object({
-    days: z.number().positive().max(3650),
+    days: z.number().int('a whole number of days').positive().max(3650),
     calendar: z.literal('natural').default('natural'),
   })
   .strict();
@@ -219,6 +219,235 @@ export const SUBJECT_OF: Record<ProcedureType, 'household' | 'village' | 'county
   'self-summary': 'unit',
 };
 
+/** One level (of the case's org path) and roles: who may do something on a case. */
+const LevelsAndRoles = z.object({ levels: z.array(OrgLevel).min(1), roles: z.array(Role).min(1) }).strict();
+
+/**
+ * A figure the procedure takes (a check reads it, a sign-off asks for it), who enters it and its
+ * range. Figures are entered by the level that checks them, never by the subject's own unit: a
+ * village under exit does not certify its own incidence rate. Rates lie in [0, 1].
+ */
+export const IndicatorDeclaration = z
+  .object({
+    key,
+    /** Chinese label shown to people, e.g. 综合贫困发生率 */
+    label: z.string().min(1).max(100),
+    basis: z.string().max(200).optional(),
+    /** the levels of the case's org path and the roles that enter the figure (`POST /procedures/:id/indicators`) */
+    enteredBy: LevelsAndRoles,
+    /** inclusive bounds; a side without one is unbounded */
+    min: z.number().finite().optional(),
+    max: z.number().finite().optional(),
+  })
+  .strict();
+export type IndicatorDeclaration = z.infer<typeof IndicatorDeclaration>;
+
+/**
+ * Who may cancel a case: people of `roles` in a unit of the case's org path at or above
+ * `atOrAbove`, either the unit responsible for the current stage (`responsible`) or a fixed level.
+ */
+export const CancellationRule = z
+  .object({
+    roles: z.array(Role).min(1),
+    atOrAbove: z.union([z.literal('responsible'), OrgLevel]),
+  })
+  .strict();
+export type CancellationRule = z.infer<typeof CancellationRule>;
+
+/** The rule for definitions without `cancelledBy` (recorded before it existed). */
+export const DEFAULT_CANCELLATION: CancellationRule = { roles: ['DEPUTY', 'LEADER'], atOrAbove: 'responsible' };
+
+/** A check rule a mandatory check must contain, no looser than the national standard. */
+export interface RuleBound {
+  indicator: string;
+  /** `upper`: the figure must stay below `limit` (op lt/lte); `lower`: it must reach it (op gt/gte) */
+  bound: 'upper' | 'lower';
+  limit: number;
+  /** the limit in western provinces (西部), when it differs */
+  westernLimit?: number;
+}
+
+/**
+ * A stage every definition of a procedure type must keep, so that no profile can drop the approval,
+ * the public notice or the threshold check. Matched by what the stage does, not by its key: the
+ * provincial variants name and place their stages differently (Shanxi's township approves).
+ */
+export interface StageRequirement {
+  /** names the requirement in errors: `stages.mandatory.<key>` */
+  key: string;
+  /** Chinese name of the step */
+  label: string;
+  /** the policy text it comes from (seed and article) */
+  basis: string;
+  kind: 'signoff' | 'notice' | 'check' | 'automatic';
+  /** the stage's level is one of these (any level when absent) */
+  levels?: OrgLevel[];
+  /** a sign-off signed by these roles only: its `roles` are a subset */
+  onlyRoles?: Role[];
+  /** a sign-off that asks for these figures */
+  asksFor?: string[];
+  /** a check with each of these rules, at least as strict */
+  rules?: RuleBound[];
+  action?: (typeof AUTOMATIC_ACTIONS)[number];
+  /** keys of requirements whose stages come before this one */
+  after?: string[];
+  /** the stage is the last of the procedure */
+  last?: true;
+}
+
+const HOUSEHOLD_EXIT_REQUIREMENTS: StageRequirement[] = [
+  { key: 'village_appraisal', label: '村民主评议', basis: '退出机制意见 (2016): 民主评议', kind: 'signoff', levels: ['VILLAGE'] },
+  { key: 'village_notice', label: '村内公示', basis: '000 篇三 第四十二条: 落实公告公示制度', kind: 'notice', levels: ['VILLAGE'], after: ['village_appraisal'] },
+  {
+    key: 'township_notice',
+    label: '乡镇公示',
+    basis: '000 篇五 第二十二条: 乡(镇)、村做好脱贫退出的初验、公示、上报',
+    kind: 'notice',
+    levels: ['TOWNSHIP'],
+    after: ['village_notice'],
+  },
+  {
+    key: 'exit_approval',
+    label: '乡镇或县级批准退出',
+    basis: '000 篇三 第四十条: 乡镇核查，批准退出; 000 篇五 第十三条: 县级全面查验把关',
+    kind: 'signoff',
+    levels: ['TOWNSHIP', 'COUNTY'],
+    onlyRoles: ['DEPUTY', 'LEADER'],
+    after: ['village_notice'],
+  },
+  {
+    key: 'registry_marking',
+    label: '信息系统脱贫标注',
+    basis: '000 篇三 第四十条: 在扶贫开发信息系统中予以脱贫标注',
+    kind: 'automatic',
+    action: 'markHouseholdExited',
+    after: ['exit_approval', 'township_notice'],
+    last: true,
+  },
+];
+
+/** 贫困发生率 below 2 %, 3 % in western provinces (退出机制意见 2016) */
+const INCIDENCE_STANDARD: RuleBound = { indicator: 'incidence_rate', bound: 'upper', limit: 0.02, westernLimit: 0.03 };
+
+const VILLAGE_EXIT_REQUIREMENTS: StageRequirement[] = [
+  {
+    key: 'township_investigation',
+    label: '乡镇调查核实',
+    basis: '000 篇三 第四十条: 乡镇对预退出贫困村进行调查核实',
+    kind: 'signoff',
+    levels: ['TOWNSHIP'],
+    asksFor: ['incidence_rate'],
+  },
+  {
+    key: 'incidence_check',
+    label: '贫困发生率核验',
+    basis: '退出机制意见 (2016): 贫困发生率降至2%以下（西部地区3%以下）',
+    kind: 'check',
+    rules: [INCIDENCE_STANDARD],
+    after: ['township_investigation'],
+  },
+  { key: 'notice', label: '公示', basis: '000 篇三 第四十条: 确认并公示后报县脱贫攻坚领导小组', kind: 'notice', after: ['township_investigation'] },
+  {
+    key: 'county_approval',
+    label: '县级核查批准',
+    basis: '000 篇三 第三十三条: 县级核查，批准退出',
+    kind: 'signoff',
+    levels: ['COUNTY'],
+    onlyRoles: ['DEPUTY', 'LEADER'],
+    after: ['incidence_check', 'notice'],
+  },
+  {
+    key: 'registry_marking',
+    label: '信息系统退出标注',
+    basis: '退出机制意见 (2016): 在建档立卡信息系统中标注',
+    kind: 'automatic',
+    action: 'markVillageExited',
+    after: ['county_approval'],
+    last: true,
+  },
+];
+
+const COUNTY_EXIT_REQUIREMENTS: StageRequirement[] = [
+  { key: 'county_application', label: '县级申请退出', basis: '002 (二十八): 由县提出申请', kind: 'signoff', levels: ['COUNTY'] },
+  { key: 'city_review', label: '市级初审', basis: '002 (二十八): 市(州)初审', kind: 'signoff', levels: ['CITY'], after: ['county_application'] },
+  {
+    key: 'province_evaluation',
+    label: '省级专项评估检查',
+    basis: '000 篇三 第十三条: 省脱贫攻坚领导小组对拟退出的贫困县进行专项评估检查',
+    kind: 'signoff',
+    levels: ['PROVINCE'],
+    asksFor: ['incidence_rate', 'wrongful_exit_rate', 'missed_identification_rate', 'public_approval'],
+    after: ['city_review'],
+  },
+  {
+    key: 'veto_check',
+    label: '三率一度核验',
+    basis: '退出机制意见 (2016): 贫困发生率低于2%（西部3%），错退率、漏评率低于2%，群众认可度不低于90%',
+    kind: 'check',
+    rules: [
+      INCIDENCE_STANDARD,
+      { indicator: 'wrongful_exit_rate', bound: 'upper', limit: 0.02 },
+      { indicator: 'missed_identification_rate', bound: 'upper', limit: 0.02 },
+      { indicator: 'public_approval', bound: 'lower', limit: 0.9 },
+    ],
+    after: ['province_evaluation'],
+  },
+  {
+    key: 'province_notice',
+    label: '公示征求意见',
+    basis: '000 篇三 第十三条: 向社会公示、征求意见',
+    kind: 'notice',
+    levels: ['PROVINCE'],
+    after: ['veto_check'],
+  },
+  {
+    key: 'provincial_approval',
+    label: '省政府批准退出',
+    basis: '000 篇三 第十三条: 报省政府批准退出',
+    kind: 'signoff',
+    levels: ['PROVINCE'],
+    onlyRoles: ['LEADER'],
+    after: ['province_notice'],
+  },
+  { key: 'exit_marking', label: '摘帽标注', basis: '000 篇三 第十三条: 省政府批准退出', kind: 'automatic', action: 'markCountyExited', after: ['provincial_approval'] },
+  {
+    key: 'state_council_filing',
+    label: '报国务院扶贫开发领导小组备案',
+    basis: '002 (二十八): 报国务院扶贫开发领导小组备案',
+    kind: 'automatic',
+    action: 'fileWithStateCouncil',
+    after: ['exit_marking'],
+    last: true,
+  },
+];
+
+/**
+ * The stages every definition of a procedure type must keep, in order (`after`, `last`). Every
+ * shipped variant meets them (Shanxi's township approves a household exit, 000 篇三 第四十条; Jilin
+ * adds inspections; Gansu adds the industry departments), a one-stage exit does not.
+ */
+export const MANDATORY_STAGES: Record<ProcedureType, StageRequirement[]> = {
+  'household-exit': HOUSEHOLD_EXIT_REQUIREMENTS,
+  'village-exit': VILLAGE_EXIT_REQUIREMENTS,
+  'county-exit': COUNTY_EXIT_REQUIREMENTS,
+  'self-summary': [
+    {
+      key: 'self_summary',
+      label: '自评总结报告',
+      basis: '003 篇二 第六条(一): 对照减贫计划，就工作进展情况和取得成效形成总结报告',
+      kind: 'signoff',
+      onlyRoles: ['DEPUTY', 'LEADER'],
+    },
+  ],
+};
+
+/**
+ * Procedure types whose subject enters its own figures: an assessed unit's self-summary (003 篇二
+ * 第六条(一)), built in code by the assessment. Every other type takes its figures from the levels
+ * above the subject and declares who enters each (`indicators`).
+ */
+export const SELF_ENTERED_FIGURES: readonly ProcedureType[] = ['self-summary'];
+
 export const ProcedureDefinition = z
   .object({
     id: key.or(z.string().regex(/^[a-z][a-z0-9-]{1,63}$/)),
@@ -231,11 +460,22 @@ export const ProcedureDefinition = z
     basis: z.array(z.string().max(200)).default([]),
     /** who may start a case: the org levels and roles (any person in scope when absent) */
     startedBy: z.object({ levels: z.array(OrgLevel).min(1), roles: z.array(Role).min(1) }).strict().optional(),
+    /**
+     * the figures the procedure takes, who enters each and its range; required when a stage uses
+     * figures (absent only in definitions recorded before it existed: see indicatorDeclarations)
+     */
+    indicators: z.array(IndicatorDeclaration).max(40).optional(),
+    /** who may cancel a case (DEFAULT_CANCELLATION when absent) */
+    cancelledBy: CancellationRule.optional(),
     escalation: EscalationPolicy,
     stages: z.array(Stage).min(1).max(40),
   })
   .strict()
   .superRefine((def, ctx) => {
+    for (const problem of mandatoryStageProblems(def)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['stages', 'mandatory', problem.key], message: problem.message });
+    }
+    for (const problem of figureProblems(def)) ctx.addIssue({ code: z.ZodIssueCode.custom, ...problem });
     const index = new Map<string, number>();
     def.stages.forEach((stage, i) => {
       if (index.has(stage.key)) {
@@ -331,3 +571,185 @@ export function evaluateRules(rules: IndicatorRule[], values: Record<string, num
   }
   return failures;
 }
+
+// ---- mandatory stages, figures and rights ---------------------------------------------------------
+
+/** True if `level` is `floor` or a level above it (the province is above the city, …). */
+export const isAtOrAbove = (level: OrgLevel, floor: OrgLevel): boolean => ORG_LEVELS.indexOf(level) <= ORG_LEVELS.indexOf(floor);
+const isAbove = (level: OrgLevel, floor: OrgLevel): boolean => ORG_LEVELS.indexOf(level) < ORG_LEVELS.indexOf(floor);
+
+/** The level at which a unit sits in a case's org path (level → unit id), if it is there at all. */
+export function levelIn(orgPath: Partial<Record<OrgLevel, string>>, unitId: string): OrgLevel | undefined {
+  return ORG_LEVELS.find((level) => orgPath[level] === unitId);
+}
+
+/** True if `rule` checks its figure at least as strictly as the bound. */
+function ruleMeets(rule: IndicatorRule, bound: RuleBound): boolean {
+  if (rule.indicator !== bound.indicator) return false;
+  const within = (threshold: number, limit: number) =>
+    bound.bound === 'upper'
+      ? (rule.op === 'lt' && threshold <= limit) || (rule.op === 'lte' && threshold < limit)
+      : (rule.op === 'gt' || rule.op === 'gte') && threshold >= limit;
+  return within(rule.threshold, bound.limit) && within(rule.westernThreshold ?? rule.threshold, bound.westernLimit ?? bound.limit);
+}
+
+/** True if the stage does what the requirement asks (wherever it stands). */
+function stageMeets(stage: Stage, r: StageRequirement): boolean {
+  if (stage.kind !== r.kind || (r.levels && !r.levels.includes(stage.level))) return false;
+  switch (stage.kind) {
+    case 'signoff':
+      return (
+        (!r.onlyRoles || stage.roles.every((role) => r.onlyRoles!.includes(role))) &&
+        (r.asksFor ?? []).every((k) => (stage.indicators ?? []).some((i) => i.key === k))
+      );
+    case 'check':
+      return (r.rules ?? []).every((bound) => stage.rules.some((rule) => ruleMeets(rule, bound)));
+    case 'automatic':
+      return !r.action || stage.action === r.action;
+    default:
+      return true;
+  }
+}
+
+const KIND_WORDS: Record<StageRequirement['kind'], string> = {
+  signoff: 'a sign-off',
+  notice: 'a public notice',
+  check: 'a threshold check',
+  automatic: 'the automatic action',
+};
+
+function describeRequirement(r: StageRequirement): string {
+  const parts = [KIND_WORDS[r.kind]];
+  if (r.action) parts.push(r.action);
+  if (r.levels) parts.push(`at ${r.levels.join(' or ')}`);
+  if (r.onlyRoles) parts.push(`signed by ${r.onlyRoles.join(' or ')} only`);
+  if (r.asksFor) parts.push(`asking for ${r.asksFor.join(', ')}`);
+  if (r.rules) {
+    const rules = r.rules.map((b) => `${b.indicator} ${b.bound === 'upper' ? '<' : '≥'} ${b.limit}${b.westernLimit !== undefined ? ` (western ${b.westernLimit})` : ''}`);
+    parts.push(`with ${rules.join(', ')} or stricter`);
+  }
+  if (r.last) parts.push('as the last stage');
+  return parts.join(' ');
+}
+
+/**
+ * The mandatory stages of its procedure type a definition lacks, each with the requirement's key.
+ * Requirements are matched in their declared order, each by its own stage, the earliest that fits
+ * after the stages of the requirements it follows.
+ */
+export function mandatoryStageProblems(def: Pick<ProcedureDefinition, 'procedureType' | 'stages'>): Array<{ key: string; message: string }> {
+  const requirements = MANDATORY_STAGES[def.procedureType] ?? [];
+  const labelOf = new Map(requirements.map((r) => [r.key, r.label]));
+  const placed = new Map<string, number>();
+  const used = new Set<number>();
+  const lastIndex = def.stages.length - 1;
+  const problems: Array<{ key: string; message: string }> = [];
+  for (const r of requirements) {
+    // a missing predecessor is reported on its own, not again through its followers
+    const earliest = Math.max(-1, ...(r.after ?? []).map((k) => placed.get(k) ?? -1)) + 1;
+    const fitting = def.stages.map((_, i) => i).filter((i) => !used.has(i) && stageMeets(def.stages[i], r));
+    const found = fitting.find((i) => i >= earliest && (!r.last || i === lastIndex));
+    if (found !== undefined) {
+      placed.set(r.key, found);
+      used.add(found);
+      continue;
+    }
+    const what = `mandatory stage 「${r.label}」 (${r.basis})`;
+    const message =
+      fitting.length === 0
+        ? `${what} is missing: ${describeRequirement(r)}`
+        : r.last && fitting.some((i) => i >= earliest)
+          ? `${what} must be the last stage`
+          : `${what} must come after ${(r.after ?? []).map((k) => `「${labelOf.get(k)}」`).join(' and ')}`;
+    problems.push({ key: r.key, message });
+  }
+  return problems;
+}
+
+/** Every figure a stage uses (a check reads it, a sign-off asks for it), with where. */
+interface FigureUse {
+  key: string;
+  by: 'check' | 'signoff';
+  stage: number;
+  path: Array<string | number>;
+}
+
+function figuresUsed(def: Pick<ProcedureDefinition, 'stages'>): FigureUse[] {
+  return def.stages.flatMap((stage, i): FigureUse[] =>
+    stage.kind === 'check'
+      ? stage.rules.map((rule, j) => ({ key: rule.indicator, by: 'check', stage: i, path: ['stages', i, 'rules', j, 'indicator'] }))
+      : stage.kind === 'signoff'
+        ? (stage.indicators ?? []).map((ind, j) => ({ key: ind.key, by: 'signoff', stage: i, path: ['stages', i, 'indicators', j, 'key'] }))
+        : [],
+  );
+}
+
+/** Problems with the `indicators` declarations, each with its zod path. */
+function figureProblems(def: ProcedureDefinition): Array<{ path: Array<string | number>; message: string }> {
+  const problems: Array<{ path: Array<string | number>; message: string }> = [];
+  const selfEntered = SELF_ENTERED_FIGURES.includes(def.procedureType);
+  const used = figuresUsed(def);
+  if (!def.indicators) {
+    if (used.length && !selfEntered) {
+      problems.push({ path: ['indicators'], message: 'declare each figure the stages use: who enters it (enteredBy: levels above the subject, roles) and its range' });
+    }
+    return problems;
+  }
+  const byKey = new Map<string, IndicatorDeclaration>();
+  def.indicators.forEach((d, i) => {
+    if (byKey.has(d.key)) problems.push({ path: ['indicators', i, 'key'], message: `figure "${d.key}" is declared twice` });
+    byKey.set(d.key, d);
+    if (d.min !== undefined && d.max !== undefined && d.min > d.max) problems.push({ path: ['indicators', i, 'max'], message: 'max must not be below min' });
+    const low = d.enteredBy.levels.filter((level) => !isAbove(level, def.subjectLevel));
+    if (!selfEntered && low.length) {
+      problems.push({
+        path: ['indicators', i, 'enteredBy', 'levels'],
+        message: `figures are entered from above the subject (${def.subjectLevel}): ${low.join(', ')} would certify its own exit`,
+      });
+    }
+  });
+  for (const use of used) {
+    const d = byKey.get(use.key);
+    const stage = def.stages[use.stage];
+    if (!d) problems.push({ path: use.path, message: `figure "${use.key}" is not declared in indicators` });
+    else if (stage.kind === 'signoff' && !d.enteredBy.levels.includes(stage.level)) {
+      problems.push({ path: use.path, message: `the stage is signed at ${stage.level}, which does not enter "${use.key}" (entered by ${d.enteredBy.levels.join(', ')})` });
+    }
+  }
+  return problems;
+}
+
+/**
+ * The figures a case takes, who enters each and its range. A definition recorded before
+ * `indicators` existed (inside an older history) gets conservative declarations: entered at the
+ * levels of the stages that ask for or check the figure, never by the subject's own unit (but in a
+ * self-summary), by the roles of the sign-offs asking for it (DEPUTY/LEADER if none does); never
+ * negative, and at most 1 when every rule checks it against a share (a threshold in [0, 1]).
+ */
+export function indicatorDeclarations(def: ProcedureDefinition): IndicatorDeclaration[] {
+  if (def.indicators) return def.indicators;
+  const selfEntered = SELF_ENTERED_FIGURES.includes(def.procedureType);
+  const used = figuresUsed(def);
+  // the sign-offs' figures first, in stage order, then those only checks read
+  const keys = [...new Set([...used.filter((u) => u.by === 'signoff'), ...used.filter((u) => u.by === 'check')].map((u) => u.key))];
+  return keys.map((k) => {
+    const asking = def.stages.filter((st): st is SignoffStage => st.kind === 'signoff' && (st.indicators ?? []).some((i) => i.key === k));
+    const checking = def.stages.filter((st): st is CheckStage => st.kind === 'check' && st.rules.some((r) => r.indicator === k));
+    const levels = ORG_LEVELS.filter((level) => [...asking, ...checking].some((st) => st.level === level) && (selfEntered || isAbove(level, def.subjectLevel)));
+    const roles: Role[] = asking.length ? ROLES.filter((role) => asking.some((st) => st.roles.includes(role))) : ['DEPUTY', 'LEADER'];
+    const rules = checking.flatMap((st) => st.rules.filter((r) => r.indicator === k));
+    const share = rules.length > 0 && rules.every((r) => [r.threshold, r.westernThreshold ?? r.threshold].every((t) => t >= 0 && t <= 1));
+    const label = (asking[0]?.indicators ?? []).find((i) => i.key === k)?.label ?? rules[0]?.label ?? k;
+    return { key: k, label, enteredBy: { levels, roles }, min: 0, ...(share ? { max: 1 } : {}) };
+  });
+}
+
+/** Why a figure is out of its declared range, or undefined if it is within. */
+export function rangeProblem(d: IndicatorDeclaration, value: number): string | undefined {
+  if ((d.min === undefined || value >= d.min) && (d.max === undefined || value <= d.max)) return undefined;
+  const range = d.max === undefined ? `at least ${d.min}` : d.min === undefined ? `at most ${d.max}` : `between ${d.min} and ${d.max}`;
+  return `${d.label} (${d.key}) must be ${range}`;
+}
+
+/** Who may cancel a case of this definition. */
+export const cancellationRuleOf = (def: ProcedureDefinition): CancellationRule => def.cancelledBy ?? DEFAULT_CANCELLATION;

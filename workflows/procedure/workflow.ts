@@ -49,7 +49,14 @@ import {
   dueAfter,
   escalationFor,
   evaluateRules,
+  cancellationRuleOf,
+  indicatorDeclarations,
+  isAtOrAbove,
+  levelIn,
+  rangeProblem,
 } from './definition';
+import { findTextProblems } from '../shared/text';
+import { refuse, validated } from '../shared/refuse';
 
 const { projectCase, notify, runAutomaticAction, computeDeadline, readIndicators } = wf.proxyActivities<ProcedureActivities>({
   startToCloseTimeout: '30 seconds',
@@ -65,13 +72,14 @@ export const PATCHES = {
 /** How many history entries a continued run carries (all of them are already projected). */
 const CARRIED_HISTORY = 50;
 
-function refuse(type: FailureType, message: string): never {
-  throw ApplicationFailure.create({ type, message, nonRetryable: true });
-}
-
 type Decidable = SignoffStage | ParallelStage;
 
 export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView> {
+  // An input the projection could not store would lock the subject's case for the year: fail at once.
+  const problems = findTextProblems(input, 1);
+  if (problems.length) {
+    throw ApplicationFailure.nonRetryable(`input cannot be stored: ${problems[0].path.join('.')} ${problems[0].message}`, FailureType.InvalidInput);
+  }
   const def = input.definition;
   const state: CaseState = input.carried ?? {
     status: 'ACTIVE',
@@ -347,6 +355,27 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
     return stage;
   }
 
+  /**
+   * Figures that go with an approval: only those the stage asks for (the projection stores each as
+   * the subject's figure), each within its declared range. Validator only: the handler's re-check
+   * (validateSignOff) must keep accepting what older versions accepted, so that histories replay.
+   */
+  function validateSignOffFigures(cmd: SignOffCommand): void {
+    const stage = currentStage();
+    if (cmd.decision === 'approve' && cmd.indicators) {
+      const asked = stage.kind === 'signoff' ? (stage.indicators ?? []) : [];
+      if (Object.keys(cmd.indicators).some((k) => !asked.some((i) => i.key === k))) {
+        refuse(FailureType.InvalidInput, asked.length ? `stage "${stage.key}" takes only the figures ${asked.map((i) => i.key).join(', ')}` : `stage "${stage.key}" takes no figures`);
+      }
+      const declared = indicatorDeclarations(def);
+      for (const i of asked) {
+        const declaration = declared.find((d) => d.key === i.key);
+        const problem = declaration && rangeProblem(declaration, cmd.indicators[i.key]);
+        if (problem) refuse(FailureType.InvalidInput, problem);
+      }
+    }
+  }
+
   function validateObjection(cmd: ObjectionCommand): NoticeStage {
     if (!ObjectionCommand.safeParse(cmd).success) refuse(FailureType.InvalidInput, 'malformed objection');
     assertActive();
@@ -358,17 +387,50 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
     return stage;
   }
 
+  /** The level of the actor's unit in the case's org path (after assertActorInCase). */
+  function actorLevel(actor: Actor): OrgLevel {
+    const level = levelIn(input.orgPath, actor.orgUnitId);
+    if (!level) refuse(FailureType.WrongOrgUnit, 'actor does not belong to a unit responsible for this case');
+    return level;
+  }
+
   function validateIndicators(cmd: IndicatorsCommand): void {
     if (!IndicatorsCommand.safeParse(cmd).success) refuse(FailureType.InvalidInput, 'malformed figures');
     assertActive();
     assertActorInCase(cmd.actor);
+    // each figure is entered by the levels and roles the definition declares, never by the subject's
+    // own unit; definitions of older histories get conservative declarations (indicatorDeclarations)
+    const declared = indicatorDeclarations(def);
+    const level = actorLevel(cmd.actor);
+    for (const [key, value] of Object.entries(cmd.values)) {
+      const declaration = declared.find((d) => d.key === key);
+      if (!declaration) refuse(FailureType.InvalidInput, `this procedure takes only the figures ${declared.map((d) => d.key).join(', ') || '(none)'}`);
+      const { label, enteredBy } = declaration;
+      if (!enteredBy.levels.includes(level)) {
+        refuse(FailureType.WrongOrgUnit, `${label} (${key}) is entered at ${enteredBy.levels.join(' or ') || 'no level'}, not by the ${level} unit`);
+      }
+      if (!enteredBy.roles.includes(cmd.actor.role)) refuse(FailureType.WrongRole, `${label} (${key}) is entered by ${enteredBy.roles.join(' or ')}`);
+      const problem = rangeProblem(declaration, value);
+      if (problem) refuse(FailureType.InvalidInput, problem);
+    }
   }
 
   function validateCancel(cmd: CancelCommand): void {
     if (!CancelCommand.safeParse(cmd).success) refuse(FailureType.InvalidInput, 'malformed cancellation');
     assertActive();
     assertActorInCase(cmd.actor);
-    if (cmd.actor.role === 'STAFF') refuse(FailureType.WrongRole, 'only a deputy in charge or main leader may cancel a case');
+    // the definition says who cancels (older ones: DEPUTY/LEADER of the responsible unit or above)
+    const rule = cancellationRuleOf(def);
+    const floor = rule.atOrAbove === 'responsible' ? currentStage().level : rule.atOrAbove;
+    if (!isAtOrAbove(actorLevel(cmd.actor), floor)) {
+      refuse(
+        FailureType.WrongOrgUnit,
+        rule.atOrAbove === 'responsible'
+          ? `the case waits on the ${floor} level: only its unit or a unit above it may cancel it`
+          : `only a unit at the ${floor} level or above may cancel this case`,
+      );
+    }
+    if (!rule.roles.includes(cmd.actor.role)) refuse(FailureType.WrongRole, `only ${rule.roles.join(' or ')} may cancel this case`);
   }
 
   wf.setHandler(
@@ -401,7 +463,12 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
       await project();
       return view();
     },
-    { validator: (cmd) => void validateSignOff(cmd) },
+    {
+      validator: validated((cmd: SignOffCommand) => {
+        validateSignOff(cmd);
+        validateSignOffFigures(cmd);
+      }),
+    },
   );
 
   wf.setHandler(
@@ -420,13 +487,13 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
       await project();
       return view();
     },
-    { validator: (cmd) => void validateObjection(cmd) },
+    { validator: validated(validateObjection) },
   );
 
   wf.setHandler(
     indicatorsUpdate,
     async (cmd) => {
-      validateIndicators(cmd);
+      assertActive(); // the validator's verdict holds: nothing ran since (its rules stay out of replay)
       record('INDICATORS_SUBMITTED', currentStage(), {
         actor: cmd.actor,
         comment: cmd.comment,
@@ -436,13 +503,13 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
       state.recheckRequested = (state.recheckRequested ?? 0) + 1;
       return view();
     },
-    { validator: (cmd) => void validateIndicators(cmd) },
+    { validator: validated(validateIndicators) },
   );
 
   wf.setHandler(
     cancelUpdate,
     async (cmd) => {
-      validateCancel(cmd);
+      assertActive(); // the validator's verdict holds: nothing ran since (its rules stay out of replay)
       state.status = 'CANCELLED';
       state.closedAt = nowIso();
       record('CANCELLED', currentStage(), { actor: cmd.actor, comment: cmd.reason });
@@ -450,7 +517,7 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
       await project();
       return view();
     },
-    { validator: (cmd) => void validateCancel(cmd) },
+    { validator: validated(validateCancel) },
   );
 
   wf.setHandler(openedUpdate, async () => {
