@@ -58,6 +58,12 @@ export function createApp({ db, temporal, definitions = new DefinitionStore(db),
   app.set('env', 'production');
   app.set('query parser', 'simple');
   app.use(securityHeaders);
+  // no cross-origin use (the workbench is served from the same origin): OPTIONS names the methods
+  // in the JSON envelope instead of Express's plain-text answer
+  app.use((req, res, next) => {
+    if (req.method !== 'OPTIONS') return next();
+    res.status(405).json({ error: { code: 'MethodNotAllowed', message: 'OPTIONS is not served: this API is used from its own origin' } });
+  });
   app.use(requestDeadline(requestDeadlineMs ?? decisionWaitMs + 10_000));
   // liveness: the process answers
   app.get('/healthz', (_req, res) => {

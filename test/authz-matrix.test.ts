@@ -19,6 +19,7 @@ let restoreShared: (() => Promise<void>) | undefined;
 beforeAll(async () => {
   w = await buildWorld('authz');
   restoreShared = await preserveSharedRows(w.s.db);
+  today = new Date((await w.s.env.currentTimeMs()) + 8 * 3_600_000).toISOString().slice(0, 10);
   await settled();
 }, 300_000);
 afterAll(async () => {
@@ -125,6 +126,9 @@ interface Fixture {
 }
 
 const db = () => w.s.db;
+/** today in China on the Temporal server's clock (skipped ahead): a date in every duty's current period */
+let today = '';
+const chinaToday = () => today;
 const village1 = () => w.t1.villages[0];
 const unitIdsOf = (path: string) => path.split('/').filter(Boolean);
 const within = async (p: Principal, unitId: string) => (await db().orgUnit.findUniqueOrThrow({ where: { id: unitId } })).path.startsWith(p.scopePath);
@@ -335,11 +339,11 @@ const FIXTURES: Record<string, () => Promise<Fixture[]>> = {
     ]),
   ),
   'POST /admin/duties/ensure': async () => [{ path: '/admin/duties/ensure' }],
-  'POST /duties/visits': async () => [{ path: '/duties/visits', body: { date: '2026-03-02', villageId: village1().id }, target: { path: village1().path } }],
+  'POST /duties/visits': async () => [{ path: '/duties/visits', body: { date: chinaToday(), villageId: village1().id }, target: { path: village1().path } }],
   'POST /duties/letters': async () => [
     {
       path: '/duties/letters',
-      body: { date: '2026-03-02' },
+      body: { date: chinaToday() },
       check: async (p, res) => {
         const duty = await db().duty.findUnique({ where: { id: dutyWorkflowId('responsibility_letter', p.personId) } });
         if (duty) {

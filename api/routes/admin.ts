@@ -32,7 +32,13 @@ export function adminRoutes(db: Db, definitions: DefinitionStore): Router {
 
   r.get('/definitions/:procedureType/:profile', async (req, res) => {
     const { procedureType, profile } = parse(DefinitionParams, req.params, 'params');
-    res.json(await definitions.latest(procedureType, profile));
+    try {
+      res.json(await definitions.latest(procedureType, profile));
+    } catch (err) {
+      // a type whose definition is built in code (the assessment's self-summary) has none to show
+      if (err instanceof DefinitionError) throw notFound(`definition of ${procedureType}`);
+      throw err;
+    }
   });
 
   /**

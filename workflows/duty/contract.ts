@@ -5,6 +5,7 @@
  * period, continued as new at each period's end.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { IsoDate } from '../shared/dates';
 import { z } from 'zod';
 import { Actor } from '../procedure/contract';
 
@@ -30,7 +31,7 @@ export interface DutyInput {
 export const DutyRecordBody = z
   .object({
     /** the day of the visit or signature (China date) */
-    date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    date: IsoDate,
     villageId: z.string().min(1).max(100).optional(),
     note: z.string().max(2000).optional(),
   })
