@@ -64,7 +64,9 @@ export function createApp({ db, temporal, definitions = new DefinitionStore(db),
     if (req.method !== 'OPTIONS') return next();
     res.status(405).json({ error: { code: 'MethodNotAllowed', message: 'OPTIONS is not served: this API is used from its own origin' } });
   });
-  app.use(requestDeadline(requestDeadlineMs ?? decisionWaitMs + 10_000));
+  const deadlineMs = requestDeadlineMs ?? decisionWaitMs + 10_000;
+  app.set('requestDeadlineMs', deadlineMs); // read by the Idempotency-Key takeover
+  app.use(requestDeadline(deadlineMs));
   // liveness: the process answers
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });

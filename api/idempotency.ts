@@ -5,14 +5,29 @@
  * after an API crash takes effect once.
  */
 import { createHash } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Db } from '../lib/prisma';
 import { Prisma } from '../generated/prisma/client';
-import { ApiError, badRequest, sendError } from './errors';
+import { ApiError, RETRY_AFTER_SECONDS, badRequest, sendError } from './errors';
 import { principalOf } from './auth';
 
-/** A running first request is assumed dead (API crashed) after this long. */
-const IN_PROGRESS_TTL_MS = 60_000;
+/**
+ * A first request still marked in progress after this long has ended without storing its answer
+ * (its process died, or the database was down when it tried): every request is answered within
+ * the app's request deadline (`requestDeadlineMs` in app settings), so a retry may take over once
+ * that has passed. Taking over is safe: a decision is resent under the same `person:key` update
+ * id, and a start finds its case through the workflow memo.
+ */
+const DEFAULT_IN_PROGRESS_TTL_MS = 60_000;
+const staleAfterMs = (req: Request) => {
+  const deadline = req.app.get('requestDeadlineMs');
+  return typeof deadline === 'number' ? deadline + 1_000 : DEFAULT_IN_PROGRESS_TTL_MS;
+};
+
+function inProgressAnswer(res: Response): ApiError {
+  res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+  return new ApiError(409, 'RequestInProgress', 'a request with this Idempotency-Key is in progress; repeat it after Retry-After');
+}
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -37,7 +52,7 @@ export function idempotent(db: Db): RequestHandler {
     } catch (err) {
       if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002')) throw err;
       const prior = await db.idempotencyRecord.findUnique({ where: id });
-      if (!prior) throw new ApiError(409, 'RequestInProgress', 'a request with this Idempotency-Key is in progress');
+      if (!prior) throw inProgressAnswer(res);
       if (prior.route !== route || prior.requestHash !== requestHash) {
         throw new ApiError(422, 'IdempotencyKeyReused', 'this Idempotency-Key was used for a different request');
       }
@@ -48,10 +63,10 @@ export function idempotent(db: Db): RequestHandler {
       }
       // The first request is still running, or died with its process: take over once it is stale.
       const takeover = await db.idempotencyRecord.updateMany({
-        where: { personId: me.personId, key, statusCode: null, createdAt: { lt: new Date(Date.now() - IN_PROGRESS_TTL_MS) } },
+        where: { personId: me.personId, key, statusCode: null, createdAt: { lt: new Date(Date.now() - staleAfterMs(req)) } },
         data: { createdAt: new Date() },
       });
-      if (takeover.count === 0) throw new ApiError(409, 'RequestInProgress', 'a request with this Idempotency-Key is in progress');
+      if (takeover.count === 0) throw inProgressAnswer(res);
     }
 
     req.idempotencyKey = key;

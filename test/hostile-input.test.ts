@@ -4,6 +4,7 @@
  * its fix. On the dev server: waiting on update outcomes is what the time-skipping server cannot.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,7 +19,7 @@ import { startStack, type Stack } from './helpers/stack';
 
 let s: Stack;
 beforeAll(async () => {
-  s = await startStack('dev', { tag: 'hos', townships: 1, villagesPerTownship: 2, householdsPerVillage: 14 });
+  s = await startStack('dev', { tag: 'hos', townships: 1, villagesPerTownship: 2, householdsPerVillage: 18 });
 });
 afterAll(async () => s?.stop());
 
@@ -240,6 +241,42 @@ describe('item 8: errors never leak', () => {
       expect(await decisions(caseId)).toBe(1);
     } finally {
       await dead.$disconnect();
+    }
+  });
+
+  test('a first attempt that could not store its answer is taken over once the request deadline has passed, not after a minute', async () => {
+    const { caseId } = await openCase();
+    const key = `stuck-${caseId}`;
+    const app = createApp({ db: s.db, temporal: s.env.client, decisionWaitMs: 2_000, requestDeadlineMs: 3_000 });
+    const send = () =>
+      request(app).post(`/procedures/${caseId}/sign-off`).set('Authorization', `Bearer ${village().tokens.STAFF}`).set('Idempotency-Key', key).send({ stageKey: 'village_appraisal', decision: 'approve' });
+    // as left by a first attempt whose answer could not be stored: in progress, 2 s old
+    await s.db.idempotencyRecord.create({
+      data: { personId: village().people.STAFF, key, route: `POST /procedures/${caseId}/sign-off`,
+        requestHash: createHash('sha256').update(JSON.stringify({ stageKey: 'village_appraisal', decision: 'approve' })).digest('hex'),
+        createdAt: new Date(Date.now() - 2_000) },
+    });
+    const early = await send();
+    expect(early.status).toBe(409);
+    expect(early.body.error.code).toBe('RequestInProgress');
+    expect(early.headers['retry-after']).toBeDefined();
+    await s.db.idempotencyRecord.updateMany({ where: { key }, data: { createdAt: new Date(Date.now() - 4_500) } });
+    const later = await send();
+    expect(later.status).toBe(200);
+    expect(later.body.stage.key).toBe('village_verification');
+  });
+
+  test('a start while Temporal is unreachable answers 503 within the decision wait, not at the request deadline', async () => {
+    const connection = await Connection.lazy({ address: '127.0.0.1:1' });
+    try {
+      const app = createApp({ db: s.db, temporal: new Client({ connection }), decisionWaitMs: 1_500, requestDeadlineMs: 30_000 });
+      const began = Date.now();
+      const res = await request(app).post('/procedures/household-exit').set('Authorization', `Bearer ${village().tokens.STAFF}`).send({ householdId: household().id, year: 2026 });
+      expect(res.status).toBe(503);
+      expect(res.body.error.code).toBe('TemporalUnavailable');
+      expect(Date.now() - began).toBeLessThan(15_000);
+    } finally {
+      await connection.close();
     }
   });
 

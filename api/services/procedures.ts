@@ -139,7 +139,8 @@ export class ProcedureService {
       departments,
     };
     try {
-      const handle = await temporal.workflow.start<typeof procedureWorkflow>('procedureWorkflow', {
+      // bounded: with Temporal down the client would retry until the request deadline
+      const handle = await temporal.withDeadline(Date.now() + this.waitMs, () => temporal.workflow.start<typeof procedureWorkflow>('procedureWorkflow', {
         taskQueue: TASK_QUEUE,
         workflowId,
         args: [input],
@@ -150,7 +151,7 @@ export class ProcedureService {
           { key: SA.procedureType, value: definition.procedureType },
           { key: SA.orgPath, value: Object.values(byLevel) },
         ],
-      });
+      }));
       // returns once the workflow has projected the new case, so it can be read and signed at once
       return await this.opened(handle, caseId);
     } catch (err) {
