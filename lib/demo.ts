@@ -127,6 +127,11 @@ export async function buildDemoTree(db: Db, opts: DemoOptions): Promise<DemoTree
         create: { tokenHash: tokenHash(token), label: `demo token of ${personId}`, personId, expiresAt },
         update: {},
       });
+      // demo data seeded before tokens were derived from a secret held a guessable one: revoke it
+      await db.apiToken.updateMany({
+        where: { tokenHash: tokenHash(`${prefix}.${localId}.${role.toLowerCase()}.token`), revokedAt: null },
+        data: { revokedAt: new Date() },
+      });
       personSeq++;
       tokens[role] = token;
       people[role] = personId;
