@@ -2,7 +2,7 @@
  * Bearer-token authentication: a token maps to one person (hashed in ApiToken, never stored in
  * clear). Authorization is by org unit: a person acts within their unit and the units under it.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hashToken } from '../lib/tokens';
 import type { RequestHandler } from 'express';
 import type { Db } from '../lib/prisma';
 import type { OrgLevel, Role } from '../workflows/procedure/definition';
@@ -33,8 +33,6 @@ declare module 'express-serve-static-core' {
   }
 }
 
-export const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
-export const newToken = () => randomBytes(24).toString('base64url');
 
 /**
  * Counts failed authentications per client address in a sliding minute; past the limit the address

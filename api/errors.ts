@@ -70,16 +70,19 @@ const DB_UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'DatabaseDoesNotEx
 const PG_UNAVAILABLE = /^(08|57P|53)/;
 
 /** True if `err` says PostgreSQL is down, restarting or out of connections (answer 503, not 500). */
+/** What the pg driver adapter says about a failed query: an error kind, or PostgreSQL's SQLSTATE. */
+type AdapterCause = { kind?: string; originalCode?: string; code?: string };
+
 export function isDatabaseUnavailable(err: unknown): boolean {
   if (err instanceof Prisma.PrismaClientInitializationError) return true;
-  const e = err as { code?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: string; originalCode?: string; code?: string } } }; cause?: { kind?: string; originalCode?: string; code?: string }; name?: string };
   if (err instanceof Prisma.PrismaClientKnownRequestError && DB_UNAVAILABLE_CODES.has(err.code)) return true;
+  const e = err as { name?: string; code?: unknown; cause?: AdapterCause; meta?: { driverAdapterError?: { cause?: AdapterCause } } } | undefined;
   const cause = e?.meta?.driverAdapterError?.cause ?? (e?.name === 'DriverAdapterError' ? e.cause : undefined);
   if (cause?.kind && DB_UNAVAILABLE_KINDS.has(cause.kind)) return true;
   const sqlState = cause?.originalCode ?? cause?.code;
   if (typeof sqlState === 'string' && PG_UNAVAILABLE.test(sqlState)) return true;
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code);
+  // the pg driver's own socket errors
+  return typeof e?.code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(e.code);
 }
 
 /** gRPC status codes: 4 DEADLINE_EXCEEDED, 14 UNAVAILABLE, 8 RESOURCE_EXHAUSTED. */

@@ -3,8 +3,9 @@
  * seed (scripts/seed.ts) and by the tests (each test file builds its own tree under a unique
  * prefix, so tests never share rows). Idempotent: running it twice changes nothing.
  */
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Db } from './prisma';
+import { hashToken } from './tokens';
 import type { OrgLevel, Role } from '../workflows/procedure/definition';
 
 export interface DemoOptions {
@@ -85,9 +86,6 @@ const ROLES: Role[] = ['STAFF', 'DEPUTY', 'LEADER'];
 
 const personName = (n: number) => `${SURNAMES[n % SURNAMES.length]}${GIVEN[Math.floor(n / SURNAMES.length) % GIVEN.length]}`;
 
-/** sha256 of a bearer token, as ApiToken stores it (the same function as api/auth's hashToken) */
-const tokenHash = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
-
 export async function buildDemoTree(db: Db, opts: DemoOptions): Promise<DemoTree> {
   const { prefix, townships = 2, villagesPerTownship = 2, householdsPerVillage = 10, profile = 'national', western = false } = opts;
   const secret = opts.tokenSecret ?? randomBytes(32).toString('hex');
@@ -123,13 +121,13 @@ export async function buildDemoTree(db: Db, opts: DemoOptions): Promise<DemoTree
         update: {},
       });
       await db.apiToken.upsert({
-        where: { tokenHash: tokenHash(token) },
-        create: { tokenHash: tokenHash(token), label: `demo token of ${personId}`, personId, expiresAt },
+        where: { tokenHash: hashToken(token) },
+        create: { tokenHash: hashToken(token), label: `demo token of ${personId}`, personId, expiresAt },
         update: {},
       });
       // demo data seeded before tokens were derived from a secret held a guessable one: revoke it
       await db.apiToken.updateMany({
-        where: { tokenHash: tokenHash(`${prefix}.${localId}.${role.toLowerCase()}.token`), revokedAt: null },
+        where: { tokenHash: hashToken(`${prefix}.${localId}.${role.toLowerCase()}.token`), revokedAt: null },
         data: { revokedAt: new Date() },
       });
       personSeq++;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { Connection, Client, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { createApp } from '../api/app';
-import { hashToken } from '../api/auth';
+import { hashToken } from '../lib/tokens';
 import { createPrisma, type Db } from '../lib/prisma';
 import { buildDemoTree } from '../lib/demo';
 import { TASK_QUEUE, signOffUpdate, type ProcedureInput } from '../workflows/procedure/contract';

@@ -6,7 +6,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../lib/prisma';
-import { hashToken, inScope, newToken, principalOf, type Principal } from '../auth';
+import { hashToken, newToken } from '../../lib/tokens';
+import { inScope, principalOf, type Principal } from '../auth';
 import { forbidden, notFound } from '../errors';
 import { parse } from '../validate';
 

@@ -8,7 +8,7 @@
 import request from 'supertest';
 import type { Express } from 'express';
 import { createApp } from '../../api/app';
-import { hashToken, newToken } from '../../api/auth';
+import { hashToken, newToken } from '../../lib/tokens';
 import type { DemoTree, DemoUnit } from '../../lib/demo';
 import type { Db } from '../../lib/prisma';
 import { loadAssessmentDefinition } from '../../activities/assessment';
