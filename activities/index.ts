@@ -3,6 +3,7 @@ import { createInAppNotifier, type Notifier } from './notifier';
 import { createProcedureActivities } from './procedure';
 import { createAssessmentActivities } from './assessment';
 import { createMaintenanceActivities } from './maintenance';
+import { createProjectionActivities } from './projection';
 
 export interface ActivityDeps {
   db: Db;
@@ -15,5 +16,8 @@ export function createActivities({ db, notifier = createInAppNotifier(db) }: Act
     ...createProcedureActivities({ db, notifier }),
     ...createAssessmentActivities({ db, notifier }),
     ...createMaintenanceActivities({ db }),
+    ...createProjectionActivities({ db }),
   };
 }
+
+export type Activities = ReturnType<typeof createActivities>;

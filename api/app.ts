@@ -9,11 +9,18 @@ import { adminRoutes } from './routes/admin';
 import { assessmentRoutes } from './routes/assessments';
 import { dutyRoutes } from './routes/duties';
 import { supervisionRoutes } from './routes/supervision';
-import { AssessmentService } from './services/assessments';
 import { procedureRoutes } from './routes/procedures';
 import { tokenRoutes } from './routes/tokens';
+import { AssessmentService } from './services/assessments';
+import { CalendarService } from './services/calendar';
 import { DEFAULT_DECISION_WAIT_MS } from './services/decide';
+import { DefinitionService } from './services/definitions';
+import { DutyService } from './services/duties';
+import { HouseholdService } from './services/households';
+import { NotificationService } from './services/notifications';
 import { ProcedureService } from './services/procedures';
+import { SupervisionService } from './services/supervision';
+import { TokenService } from './services/tokens';
 
 export interface AppDeps {
   db: Db;
@@ -93,12 +100,13 @@ export function createApp({ db, temporal, definitions = new DefinitionStore(db),
     assertCleanText(req.query, 'query');
     next();
   });
-  app.use(procedureRoutes(new ProcedureService({ db, temporal, definitions, decisionWaitMs }), db));
-  app.use(adminRoutes(db, definitions));
+  // routes parse and answer; the services hold the rules and the queries
+  app.use(procedureRoutes(new ProcedureService({ db, temporal, definitions, decisionWaitMs }), db, new NotificationService({ db }), new HouseholdService({ db })));
+  app.use(adminRoutes(new DefinitionService({ db, definitions }), new CalendarService({ db })));
   app.use(assessmentRoutes(new AssessmentService({ db, temporal, decisionWaitMs }), db));
-  app.use(dutyRoutes(db, temporal, decisionWaitMs));
-  app.use(supervisionRoutes(db));
-  app.use(tokenRoutes(db));
+  app.use(dutyRoutes(new DutyService({ db, temporal, decisionWaitMs }), db));
+  app.use(supervisionRoutes(new SupervisionService({ db })));
+  app.use(tokenRoutes(new TokenService({ db })));
   app.use((req) => {
     throw notFound(`route ${req.method} ${req.path}`);
   });

@@ -8,7 +8,7 @@ import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcServiceError } from '@temporalio/client';
 import { ZodError } from 'zod';
 import { Prisma } from '../generated/prisma/client';
-import { FailureType } from '../workflows/procedure/contract';
+import { FailureType } from '../workflows/shared/refuse';
 
 export class ApiError extends Error {
   override name = 'ApiError';

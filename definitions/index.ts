@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Db } from '../lib/prisma';
 import { Prisma } from '../generated/prisma/client';
 import { PROCEDURE_TYPES, ProcedureDefinition, type ProcedureType } from '../workflows/procedure/definition';
+import { AssessmentDefinition } from '../workflows/assessment/definition';
 
 export class DefinitionError extends Error {
   override name = 'DefinitionError';
@@ -149,4 +150,19 @@ export class DefinitionStore {
     }
     return def;
   }
+}
+
+/**
+ * The annual assessment's definition for a profile (definitions/assessment/<profile>.v1.json), else
+ * the national one. Shipped with the code only (not published through the API).
+ */
+export function loadAssessmentDefinition(profile = 'national'): AssessmentDefinition {
+  const file = (p: string) => join(__dirname, 'assessment', `${p}.v1.json`);
+  let text: string;
+  try {
+    text = readFileSync(file(profile), 'utf8');
+  } catch {
+    text = readFileSync(file('national'), 'utf8');
+  }
+  return AssessmentDefinition.parse(JSON.parse(text));
 }

@@ -6,7 +6,7 @@
  * A count that passes through a year with no schedule loaded uses weekends alone and is marked
  * provisional, so the case can show that its deadline may still move.
  *
- * Every date is a real calendar date in 2000–2100 (workflows/shared/dates.ts) and every loop over
+ * Every date is a real calendar date in 2000–2100 (lib/dates.ts) and every loop over
  * days is bounded: a holiday lasts at most MAX_HOLIDAY_DAYS, a count stops at 2100-12-31 (a
  * RangeError), and a stored schedule that is not valid is refused with a logged error, never
  * iterated (a holiday "to 9999-12-31" used to hang every calendar load).
@@ -15,9 +15,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Db } from './prisma';
-import { IsoDate, MAX_DATE, MIN_DATE, daysBetween, isSupportedDate, parseRealDate } from '../workflows/shared/dates';
+import { DAY_MS, IsoDate, MAX_DATE, MIN_DATE, chinaDate, daysBetween, endOfChinaDate, isSupportedDate, parseRealDate, toTime } from './dates';
 
-export { IsoDate, MAX_DATE, MIN_DATE } from '../workflows/shared/dates';
+export { IsoDate, MAX_DATE, MIN_DATE } from './dates';
 
 /** The longest holiday a schedule may declare (the longest official ones, 春节 and 国庆, run 8–9 days). */
 export const MAX_HOLIDAY_DAYS = 31;
@@ -54,15 +54,6 @@ export const YearSchedule = z
   });
 export type YearSchedule = z.infer<typeof YearSchedule>;
 
-const DAY_MS = 86_400_000;
-const CHINA_OFFSET_MS = 8 * 3_600_000;
-
-/** The UTC midnight of a real "YYYY-MM-DD"; a RangeError for anything else. */
-function toTime(iso: string): number {
-  const t = parseRealDate(iso);
-  if (t === undefined) throw new RangeError('not a real date as YYYY-MM-DD');
-  return t;
-}
 const fmt = (d: Date) => d.toISOString().slice(0, 10);
 /** The day after a real date; a RangeError rather than a non-date (after 9999-12-31 comes "+010000-01"). */
 export function nextDate(iso: string): string {
@@ -74,10 +65,8 @@ export function isWeekend(iso: string): boolean {
   const day = new Date(toTime(iso)).getUTCDay();
   return day === 0 || day === 6;
 }
-/** The date in China of an instant. */
-export const chinaDate = (instant: Date | number) => fmt(new Date(new Date(instant).getTime() + CHINA_OFFSET_MS));
-/** The instant a China date ends (its 24:00 in UTC+8): a deadline "by day D". */
-export const endOfChinaDate = (iso: string) => new Date(toTime(iso) + DAY_MS - CHINA_OFFSET_MS);
+// the calendar's dates are China dates; their arithmetic lives with the dates
+export { chinaDate, endOfChinaDate };
 
 export class WorkingCalendar {
   private readonly rest = new Set<string>();

@@ -6,7 +6,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Db } from './prisma';
 import { hashToken } from './tokens';
-import type { OrgLevel, Role } from '../workflows/procedure/definition';
+import { ROLES, type OrgLevel, type Role } from './org';
 
 export interface DemoOptions {
   /** prefix of every id and token, e.g. "demo" or a test's unique tag */
@@ -82,7 +82,6 @@ const DEPARTMENTS: Array<{ key: string; name: string }> = [
   { key: 'water', name: '水利局' },
 ];
 const DEPARTMENT_TITLES: Record<Role, string> = { LEADER: '局长', DEPUTY: '分管副局长', STAFF: '股室工作人员' };
-const ROLES: Role[] = ['STAFF', 'DEPUTY', 'LEADER'];
 
 const personName = (n: number) => `${SURNAMES[n % SURNAMES.length]}${GIVEN[Math.floor(n / SURNAMES.length) % GIVEN.length]}`;
 

@@ -6,10 +6,10 @@
 import { Client, Connection } from '@temporalio/client';
 import { createPrisma } from '../lib/prisma';
 import { loadConfig } from '../lib/config';
-import { loadAssessmentDefinition } from '../activities/assessment';
+import { loadAssessmentDefinition } from '../definitions';
 import { ensureAssessmentSchedule } from '../api/services/assessments';
-import { ensureDuties } from '../api/routes/duties';
-import { ensurePurgeSchedule } from '../lib/maintenance';
+import { ensureDuties } from '../api/services/duties';
+import { ensurePurgeSchedule } from '../api/services/maintenance';
 
 async function main() {
   const config = loadConfig();

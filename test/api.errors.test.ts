@@ -2,6 +2,8 @@
  * The API refuses what it must: 401 without a valid token, 403 outside one's org unit or role,
  * 409 for a wrong stage, a second sign-off or a closed case, 400 with the zod paths for malformed
  * input — and the case is untouched each time. The same Idempotency-Key twice has one effect.
+ * Every test (or its describe's beforeAll) opens the cases it uses, each for a household of its
+ * own, so that any test runs alone (`-t`).
  */
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
@@ -12,7 +14,7 @@ import { recordHistory, startStack, type Stack } from './helpers/stack';
 
 let s: Stack;
 beforeAll(async () => {
-  s = await startStack('time-skipping', { tag: 'err', townships: 2, villagesPerTownship: 1, householdsPerVillage: 4 });
+  s = await startStack('time-skipping', { tag: 'err', townships: 2, villagesPerTownship: 1, householdsPerVillage: 5 });
 });
 afterAll(async () => s?.stop());
 
@@ -21,7 +23,7 @@ const v2 = () => s.tree.villages[1];
 const householdOf = (villageId: string, n = 0) => s.tree.households.filter((h) => h.villageId === villageId)[n];
 /** decisions on record (task notifications and timers add entries of their own, asynchronously) */
 const stepCount = (caseId: string) =>
-  s.db.stepRecord.count({ where: { procedureId: caseId, action: { in: ['APPROVED', 'REJECTED', 'OBJECTION', 'CANCELLED', 'INDICATORS_SUBMITTED'] } } });
+  s.db.caseEvent.count({ where: { caseType: 'procedure', caseId, action: { in: ['APPROVED', 'REJECTED', 'OBJECTION', 'CANCELLED', 'INDICATORS_SUBMITTED'] } } });
 
 async function startCase(n: number) {
   const res = await s.as(v1().tokens.STAFF).post('/procedures/household-exit', { householdId: householdOf(v1().id, n).id, year: 2026 });
@@ -148,17 +150,23 @@ describe('conflicts', () => {
 });
 
 describe('malformed input is 400 with the zod paths', () => {
+  let caseId: string;
+  beforeAll(async () => {
+    caseId = await startCase(4);
+  });
+
   test.each([
     ['unknown decision', { stageKey: 'village_appraisal', decision: 'maybe' }, 'body.decision'],
     ['missing stage', { decision: 'approve' }, 'body.stageKey'],
     ['attachment without a valid uri', { stageKey: 'village_appraisal', decision: 'approve', attachments: [{ name: 'a.pdf', uri: 'not a url' }] }, 'body.attachments.0.uri'],
     ['unknown field', { stageKey: 'village_appraisal', decision: 'approve', approvedBy: 'me' }, 'body'],
   ])('%s', async (_label, body, path) => {
-    const caseId = (await s.db.procedure.findFirstOrThrow({ where: { orgUnitId: v1().id, status: 'ACTIVE' } })).id;
+    const before = await stepCount(caseId);
     const res = await s.as(v1().tokens.STAFF).post(`/procedures/${caseId}/sign-off`, body);
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('ValidationError');
     expect(res.body.error.details.map((d: { path: string }) => d.path)).toContain(path);
+    expect(await stepCount(caseId)).toBe(before);
   });
 
   test('a bad case id, a bad start body, broken JSON and a bad query are 400, never 500', async () => {
@@ -185,7 +193,7 @@ describe('Idempotency-Key', () => {
     expect(second.status).toBe(200);
     expect(second.headers['idempotent-replayed']).toBe('true');
     expect(second.body).toEqual(first.body);
-    expect(await s.db.stepRecord.count({ where: { procedureId: id, action: 'APPROVED' } })).toBe(1);
+    expect(await s.db.caseEvent.count({ where: { caseType: 'procedure', caseId: id, action: 'APPROVED' } })).toBe(1);
 
     const reused = await s.as(v2().tokens.STAFF).post(`/procedures/${id}/sign-off`, { ...body, comment: '不同的请求' }, key);
     expect(reused.status).toBe(422);

@@ -9,7 +9,7 @@
  */
 import { WorkingCalendar, chinaDate, endOfChinaDate, shippedSchedules } from '../lib/calendar';
 import { chinaYear, timetable } from '../workflows/assessment/definition';
-import { loadAssessmentDefinition } from '../activities/assessment';
+import { loadAssessmentDefinition } from '../definitions';
 import { eventually, recordHistory, startStack, type Stack } from './helpers/stack';
 
 let s: Stack;

@@ -407,9 +407,8 @@ const FIXTURES: Record<string, () => Promise<Fixture[]>> = {
 
 async function snapshot() {
   const d = db();
-  const [procedures, steps, events, read, tokens, revoked, definitions, calendar, duties, records, items, assessments, households, exited] = await Promise.all([
+  const [procedures, events, read, tokens, revoked, definitions, calendar, duties, records, items, assessments, households, exited] = await Promise.all([
     d.procedure.findMany({ select: { id: true, status: true, currentStageKey: true, stateSeq: true }, orderBy: { id: 'asc' } }),
-    d.stepRecord.count(),
     d.caseEvent.count(),
     d.notification.count({ where: { readAt: { not: null } } }),
     d.apiToken.count(),
@@ -423,7 +422,7 @@ async function snapshot() {
     d.household.groupBy({ by: ['status'], _count: true, orderBy: { status: 'asc' } }),
     d.orgUnit.count({ where: { exitYear: { not: null } } }),
   ]);
-  return { procedures, steps, events, read, tokens, revoked, definitions, calendar, duties, records, items, assessments, households, exited };
+  return { procedures, events, read, tokens, revoked, definitions, calendar, duties, records, items, assessments, households, exited };
 }
 
 /** Waits until the world stops changing by itself (projections of the setup landing). */

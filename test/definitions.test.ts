@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefinitionError, DefinitionRegistry, parseDefinition } from '../definitions';
 import { MANDATORY_STAGES, ProcedureDefinition, indicatorDeclarations } from '../workflows/procedure/definition';
-import { loadAssessmentDefinition } from '../activities/assessment';
+import { loadAssessmentDefinition } from '../definitions';
 
 const national = JSON.parse(readFileSync(join(__dirname, '..', 'definitions', 'household-exit', 'national.v1.json'), 'utf8'));
 const clone = () => JSON.parse(JSON.stringify(national));

@@ -163,7 +163,9 @@ async function expectConsistent(caseId: string, decisions: Record<string, number
   const { row, live } = await poll(
     `the projection of ${caseId} catches up with its workflow`,
     async () => {
-      const r = await db.procedure.findUniqueOrThrow({ where: { id: caseId }, include: { steps: { orderBy: { seq: 'asc' } } } });
+      const procedure = await db.procedure.findUniqueOrThrow({ where: { id: caseId } });
+      const steps = await db.caseEvent.findMany({ where: { caseType: 'procedure', caseId }, orderBy: { seq: 'asc' } });
+      const r = { ...procedure, steps: steps.map((e) => ({ ...e, stageKey: e.stageKey ?? '' })) };
       const view = await client.workflow.getHandle(r.workflowId).query(statusQuery);
       return r.currentStageKey === (view.stage?.key ?? null) && r.steps.length === view.history.length && { row: r, live: view };
     },

@@ -38,7 +38,7 @@ async function openCase(): Promise<{ caseId: string; workflowId: string; househo
 
 const actorOf = (personId: string) => ({ personId, name: '测试', orgUnitId: village().id, role: 'STAFF' as const });
 const decisions = (caseId: string) =>
-  s.db.stepRecord.count({ where: { procedureId: caseId, action: { in: ['APPROVED', 'REJECTED', 'OBJECTION', 'CANCELLED'] } } });
+  s.db.caseEvent.count({ where: { caseType: 'procedure', caseId, action: { in: ['APPROVED', 'REJECTED', 'OBJECTION', 'CANCELLED'] } } });
 
 describe('item 2: a lone UTF-16 surrogate', () => {
   test('is refused at the API edge with the path of the field', async () => {

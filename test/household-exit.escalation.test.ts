@@ -84,7 +84,7 @@ test('given an unsigned stage, when time passes, then it escalates rung by rung 
   await eventually(async () => (await rungsOf(leftAlone)).every((r) => r.resolved));
   const row = await s.db.procedure.findUniqueOrThrow({ where: { id: leftAlone } });
   expect(row).toMatchObject({ overdue: false, escalationLevel: 0, currentStageKey: 'village_verification' });
-  const audit = await s.db.stepRecord.findMany({ where: { procedureId: leftAlone }, orderBy: { seq: 'asc' } });
+  const audit = await s.db.caseEvent.findMany({ where: { caseType: 'procedure', caseId: leftAlone }, orderBy: { seq: 'asc' } });
   expect(audit.map((a) => a.action).filter((a) => a !== 'TASK_ASSIGNED')).toEqual([
     'STARTED',
     'STAGE_ENTERED',

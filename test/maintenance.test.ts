@@ -2,7 +2,7 @@
  * Housekeeping on the dev server (it has schedules): stored Idempotency-Key responses past their
  * retention are purged by the hourly schedule; younger ones keep replaying.
  */
-import { ensurePurgeSchedule } from '../lib/maintenance';
+import { ensurePurgeSchedule } from '../api/services/maintenance';
 import { PURGE_SCHEDULE_ID } from '../workflows/maintenance/contract';
 import { eventually, startStack, type Stack } from './helpers/stack';
 

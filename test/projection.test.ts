@@ -6,7 +6,7 @@
  * not win over newer state.
  */
 import type { ActivityInboundCallsInterceptor, WorkerInterceptors } from '@temporalio/worker';
-import type { ProjectCaseInput } from '../activities/procedure';
+import type { ProjectionInput } from '../activities/projection';
 import { startStack, type Stack } from './helpers/stack';
 
 let s: Stack;
@@ -24,8 +24,8 @@ const interceptors: WorkerInterceptors = {
     (ctx) => ({
       inbound: {
         async execute(input, next) {
-          const [arg] = input.args as [ProjectCaseInput];
-          if (armed && ctx.info.activityType === 'projectCase' && arg.entries.some((e) => e.action === 'TASK_ASSIGNED' && e.stageKey === 'village_verification')) {
+          const [arg] = input.args as [ProjectionInput];
+          if (armed && ctx.info.activityType === 'projectJournal' && arg.caseType === 'procedure' && arg.entries.some((e) => e.action === 'TASK_ASSIGNED' && e.stageKey === 'village_verification')) {
             armed = false;
             stalled();
             await gate;

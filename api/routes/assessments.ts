@@ -1,6 +1,7 @@
 /** Routes of the annual assessment and of rectification: zod parse → service → typed error. */
 import { Router, type Request } from 'express';
 import { z } from 'zod';
+import { chinaYear } from '../../lib/dates';
 import type { Db } from '../../lib/prisma';
 import {
   ApprovalBody,
@@ -13,7 +14,6 @@ import {
 import { principalOf } from '../auth';
 import { idempotent } from '../idempotency';
 import { AssessmentService } from '../services/assessments';
-import { currentYear } from '../services/procedures';
 import { parse } from '../validate';
 
 export const Id = z.object({ id: z.string().min(1).max(200) });
@@ -29,7 +29,7 @@ export function assessmentRoutes(service: AssessmentService, db: Db): Router {
 
   r.post('/assessments', once, async (req, res) => {
     const { year } = parse(StartAssessmentBody, req.body, 'body');
-    res.status(201).json(await service.start(principalOf(req), year ?? currentYear()));
+    res.status(201).json(await service.start(principalOf(req), year ?? chinaYear(Date.now())));
   });
 
   r.put('/admin/assessment-schedule', async (req, res) => {

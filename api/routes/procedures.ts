@@ -3,13 +3,16 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
+import { chinaYear } from '../../lib/dates';
 import type { Db } from '../../lib/prisma';
 import { CancelBody, IndicatorsBody, ObjectionBody, SignOffBody } from '../../workflows/procedure/contract';
 import type { ProcedureType } from '../../workflows/procedure/definition';
-import { principalOf, assertInScope } from '../auth';
+import { principalOf } from '../auth';
 import { idempotent } from '../idempotency';
-import { ApiError, notFound } from '../errors';
-import { ProcedureService, currentYear } from '../services/procedures';
+import { ApiError } from '../errors';
+import type { HouseholdService } from '../services/households';
+import type { NotificationService } from '../services/notifications';
+import type { ProcedureService } from '../services/procedures';
 import { parse } from '../validate';
 
 export const Year = z.number().int().min(2013).max(2100);
@@ -27,7 +30,7 @@ export const NotificationQuery = Paging.extend({ unread: z.enum(['true', 'false'
 export const HouseholdQuery = Paging.extend({ villageId: Id.optional(), status: z.enum(['POOR', 'EXITING', 'EXITED']).optional() });
 export const NotificationParams = z.object({ id: z.string().uuid() });
 
-export function procedureRoutes(service: ProcedureService, db: Db): Router {
+export function procedureRoutes(service: ProcedureService, db: Db, notifications: NotificationService, households: HouseholdService): Router {
   const r = Router();
   const once = idempotent(db);
   const key = (req: Request) => req.idempotencyKey;
@@ -37,7 +40,7 @@ export function procedureRoutes(service: ProcedureService, db: Db): Router {
   });
 
   const start = async (req: Request, type: ProcedureType, subjectId: string, year: number | undefined, comment?: string) => {
-    const result = await service.start(principalOf(req), type, subjectId, year ?? currentYear(), comment, key(req));
+    const result = await service.start(principalOf(req), type, subjectId, year ?? chinaYear(Date.now()), comment, key(req));
     if (result.outcome === 'already_open') {
       throw new ApiError(409, 'CaseAlreadyOpen', 'this subject already has an open case of this procedure for the year', result);
     }
@@ -66,7 +69,7 @@ export function procedureRoutes(service: ProcedureService, db: Db): Router {
 
   r.post('/procedures/household-exit/bulk', once, async (req, res) => {
     const body = parse(StartVillageExits, req.body, 'body');
-    res.json(await service.startVillageHouseholdExits(principalOf(req), body.villageId, body.year ?? currentYear(), body.householdIds, key(req)));
+    res.json(await service.startVillageHouseholdExits(principalOf(req), body.villageId, body.year ?? chinaYear(Date.now()), body.householdIds, key(req)));
   });
 
   r.get('/procedures/:caseId', async (req, res) => {
@@ -106,42 +109,18 @@ export function procedureRoutes(service: ProcedureService, db: Db): Router {
 
   r.get('/notifications', async (req, res) => {
     const { limit, unread } = parse(NotificationQuery, req.query, 'query');
-    const me = principalOf(req);
-    const items = await db.notification.findMany({
-      where: { recipientId: me.personId, ...(unread === 'true' ? { readAt: null } : {}) },
-      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
-      take: limit,
-    });
-    res.json({ items });
+    res.json({ items: await notifications.list(principalOf(req), { limit, unread: unread === 'true' }) });
   });
 
   r.post('/notifications/:id/read', async (req, res) => {
     const { id } = parse(NotificationParams, req.params, 'params');
-    const me = principalOf(req);
-    const updated = await db.notification.updateMany({ where: { id, recipientId: me.personId, readAt: null }, data: { readAt: new Date() } });
-    if (updated.count === 0 && !(await db.notification.findFirst({ where: { id, recipientId: me.personId } }))) throw notFound(`notification ${id}`);
+    await notifications.markRead(principalOf(req), id);
     res.status(204).end();
   });
 
   r.get('/households', async (req, res) => {
     const q = parse(HouseholdQuery, req.query, 'query');
-    const me = principalOf(req);
-    if (q.villageId) {
-      const village = await db.orgUnit.findUnique({ where: { id: q.villageId } });
-      if (!village) throw notFound(`village ${q.villageId}`);
-      assertInScope(me, village.path);
-    }
-    const villages = await db.orgUnit.findMany({ where: { level: 'VILLAGE', path: { startsWith: me.scopePath } }, select: { id: true } });
-    const items = await db.household.findMany({
-      where: {
-        villageId: q.villageId ?? { in: villages.map((v) => v.id) },
-        ...(q.status ? { status: q.status } : {}),
-      },
-      include: { members: true },
-      orderBy: { registryNo: 'asc' },
-      take: q.limit,
-    });
-    res.json({ items });
+    res.json({ items: await households.list(principalOf(req), q) });
   });
 
   return r;

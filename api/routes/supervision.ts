@@ -1,55 +1,13 @@
-/**
- * What a supervisor looks at first: under my unit, per responsible unit, how many cases are
- * overdue or blocked, how many rectification items are overdue, and which periodic duties were
- * missed — the basis of the supervisors' dashboard.
- */
+/** The supervisors' dashboard: per unit under mine, what is late (see services/supervision.ts). */
 import { Router } from 'express';
-import type { Db } from '../../lib/prisma';
 import { principalOf } from '../auth';
+import type { SupervisionService } from '../services/supervision';
 
-type Row = { unitId: string; overdueCases: number; blockedCases: number; overdueItems: number; missedDuties: number };
-
-export function supervisionRoutes(db: Db): Router {
+export function supervisionRoutes(service: SupervisionService): Router {
   const r = Router();
 
   r.get('/supervision/summary', async (req, res) => {
-    const me = principalOf(req);
-    const within = { startsWith: me.scopePath };
-    const [cases, items, duties] = await Promise.all([
-      db.procedure.findMany({
-        where: { status: 'ACTIVE', orgPath: within, OR: [{ overdue: true }, { blockedReason: { not: null } }] },
-        select: { responsibleOrgUnitId: true, overdue: true, blockedReason: true },
-      }),
-      db.rectificationItem.findMany({
-        where: { overdue: true, status: { not: 'CONFIRMED' }, rectification: { unitPath: within } },
-        select: { responsibleUnitIds: true, closedUnitIds: true },
-      }),
-      // a period missed in the last twelve months
-      db.duty.findMany({
-        where: { unitPath: within, OR: [{ missed: true }, { lastMissedAt: { gte: new Date(Date.now() - 365 * 86_400_000) } }] },
-        select: { orgUnitId: true },
-      }),
-    ]);
-    const rows = new Map<string, Row>();
-    const row = (unitId: string) => {
-      let r = rows.get(unitId);
-      if (!r) rows.set(unitId, (r = { unitId, overdueCases: 0, blockedCases: 0, overdueItems: 0, missedDuties: 0 }));
-      return r;
-    };
-    for (const c of cases) {
-      if (!c.responsibleOrgUnitId) continue;
-      if (c.overdue) row(c.responsibleOrgUnitId).overdueCases++;
-      if (c.blockedReason) row(c.responsibleOrgUnitId).blockedCases++;
-    }
-    for (const i of items) for (const u of i.responsibleUnitIds.filter((u) => !i.closedUnitIds.includes(u))) row(u).overdueItems++;
-    for (const d of duties) row(d.orgUnitId).missedDuties++;
-    const names = new Map(
-      (await db.orgUnit.findMany({ where: { id: { in: [...rows.keys()] } }, select: { id: true, name: true, level: true } })).map((u) => [u.id, u]),
-    );
-    const units = [...rows.values()]
-      .map((r) => ({ ...r, unitName: names.get(r.unitId)?.name, level: names.get(r.unitId)?.level }))
-      .sort((a, b) => b.overdueCases + b.overdueItems + b.missedDuties + b.blockedCases - (a.overdueCases + a.overdueItems + a.missedDuties + a.blockedCases) || a.unitId.localeCompare(b.unitId));
-    res.json({ units });
+    res.json(await service.summary(principalOf(req)));
   });
 
   return r;

@@ -25,9 +25,10 @@ import {
   resultsUpdate,
 } from '../../workflows/assessment/contract';
 import type { assessmentWorkflow } from '../../workflows/assessment/workflow';
-import { loadAssessmentDefinition } from '../../activities/assessment';
+import { loadAssessmentDefinition } from '../../definitions';
 import { Principal, assertInScope, inScope } from '../auth';
 import { badRequest, conflict, forbidden, notFound } from '../errors';
+import { readJournal } from './journal';
 import { decideOn, type DecisionTarget } from './decide';
 
 type Without<T> = Omit<T, 'actor'>;
@@ -93,7 +94,7 @@ export class AssessmentService {
     if (!whole && !row.units.some((u) => u.unitId === me.orgUnitId)) assertInScope(me, row.assessorPath);
     const own = whole ? undefined : me.orgUnitId;
     const live = row.status === 'ACTIVE' ? await this.deps.temporal.workflow.getHandle(row.workflowId).query(assessmentQuery).catch(() => null) : null;
-    const events = await this.deps.db.caseEvent.findMany({ where: { caseType: 'assessment', caseId: id }, orderBy: { seq: 'asc' } });
+    const events = await readJournal(this.deps.db, 'assessment', id);
     const interviews = await this.deps.db.interview.findMany({ where: { assessmentId: id, ...(own ? { unitId: own } : {}) }, orderBy: { unitId: 'asc' } });
     if (!own) return { ...row, live, events, interviews };
     return {
@@ -136,7 +137,7 @@ export class AssessmentService {
 
   async getRectification(me: Principal, id: string) {
     const row = await this.rectification(me, id);
-    const events = await this.deps.db.caseEvent.findMany({ where: { caseType: 'rectification', caseId: id }, orderBy: { seq: 'asc' } });
+    const events = await readJournal(this.deps.db, 'rectification', id);
     return { ...row, events };
   }
 

@@ -10,6 +10,7 @@ import type { DefinitionStore } from '../../definitions';
 import {
   type Actor,
   CancelBody,
+  CaseSummary,
   CaseView,
   IndicatorsBody,
   ProcedureSubject,
@@ -31,6 +32,7 @@ import { SUBJECT_OF, type OrgLevel, type ProcedureType } from '../../workflows/p
 import type { procedureWorkflow } from '../../workflows/procedure/workflow';
 import { Principal, actorOf, assertInScope } from '../auth';
 import { DEFAULT_DECISION_WAIT_MS, decideOn } from './decide';
+import { readJournal } from './journal';
 import { ApiError, conflict, forbidden, notFound } from '../errors';
 
 export interface ProcedureServiceDeps {
@@ -42,7 +44,7 @@ export interface ProcedureServiceDeps {
 }
 
 export type StartResult =
-  | { outcome: 'started'; caseId: string; workflowId: string; case: CaseView }
+  | { outcome: 'started'; caseId: string; workflowId: string; case: CaseSummary }
   /** started durably, but no worker opened it within the wait (workers busy or down): it opens when one does */
   | { outcome: 'started'; caseId: string; workflowId: string; pending: true }
   | { outcome: 'already_open'; workflowId: string; caseId?: string }
@@ -50,9 +52,6 @@ export type StartResult =
 
 /** How long reading a case waits for the workflow's live view before answering from the projection. */
 const LIVE_QUERY_MS = 2_000;
-
-/** The year in China (UTC+8): a household exits within a calendar year. */
-export const currentYear = (now = Date.now()) => new Date(now + 8 * 3600_000).getUTCFullYear();
 
 interface Subject {
   subject: ProcedureSubject;
@@ -221,10 +220,10 @@ export class ProcedureService {
   private async decideOn<Cmd extends { actor: Actor }>(
     me: Principal,
     caseId: string,
-    update: UpdateDefinition<CaseView, [Cmd]>,
+    update: UpdateDefinition<CaseSummary, [Cmd]>,
     body: Omit<Cmd, 'actor'>,
     idempotencyKey?: string,
-  ): Promise<CaseView> {
+  ): Promise<CaseSummary> {
     const row = await this.deps.db.procedure.findUnique({ where: { id: caseId }, select: { orgPath: true, status: true, workflowId: true } });
     if (!row) throw notFound(`case ${caseId}`);
     assertInScope(me, row.orgPath);
@@ -232,19 +231,19 @@ export class ProcedureService {
     return decideOn(target, update, me, body, idempotencyKey, this.waitMs);
   }
 
-  signOff(me: Principal, caseId: string, body: SignOffBody, idempotencyKey?: string): Promise<CaseView> {
+  signOff(me: Principal, caseId: string, body: SignOffBody, idempotencyKey?: string): Promise<CaseSummary> {
     return this.decideOn(me, caseId, signOffUpdate, body, idempotencyKey);
   }
 
-  raiseObjection(me: Principal, caseId: string, body: ObjectionBody, idempotencyKey?: string): Promise<CaseView> {
+  raiseObjection(me: Principal, caseId: string, body: ObjectionBody, idempotencyKey?: string): Promise<CaseSummary> {
     return this.decideOn(me, caseId, objectionUpdate, body, idempotencyKey);
   }
 
-  submitIndicators(me: Principal, caseId: string, body: IndicatorsBody, idempotencyKey?: string): Promise<CaseView> {
+  submitIndicators(me: Principal, caseId: string, body: IndicatorsBody, idempotencyKey?: string): Promise<CaseSummary> {
     return this.decideOn(me, caseId, indicatorsUpdate, body, idempotencyKey);
   }
 
-  cancel(me: Principal, caseId: string, body: CancelBody, idempotencyKey?: string): Promise<CaseView> {
+  cancel(me: Principal, caseId: string, body: CancelBody, idempotencyKey?: string): Promise<CaseSummary> {
     return this.decideOn(me, caseId, cancelUpdate, body, idempotencyKey);
   }
 
@@ -254,7 +253,6 @@ export class ProcedureService {
     const row = await db.procedure.findUnique({
       where: { id: caseId },
       include: {
-        steps: { orderBy: { seq: 'asc' } },
         notices: { orderBy: [{ startsAt: 'asc' }], include: { objections: { orderBy: { at: 'asc' } } } },
         escalations: { orderBy: [{ escalatedAt: 'asc' }, { rung: 'asc' }] },
       },
@@ -271,13 +269,14 @@ export class ProcedureService {
         .catch(() => null);
     }
     const units = await this.unitNames([row.orgUnitId, row.responsibleOrgUnitId, ...row.escalations.map((e) => e.orgUnitId)]);
-    const { steps, notices, escalations, ...procedure } = row;
+    const history = await readJournal(this.deps.db, 'procedure', caseId);
+    const { notices, escalations, ...procedure } = row;
     return {
       ...procedure,
       orgUnitName: units.get(row.orgUnitId),
       responsibleOrgUnitName: row.responsibleOrgUnitId ? units.get(row.responsibleOrgUnitId) : null,
       live,
-      history: steps,
+      history: history.map(({ caseId: procedureId, ...entry }) => ({ ...entry, procedureId })),
       notices,
       escalations: escalations.map((e) => ({ ...e, orgUnitName: units.get(e.orgUnitId) })),
     };

@@ -11,7 +11,7 @@ import { createApp } from '../../api/app';
 import { hashToken, newToken } from '../../lib/tokens';
 import type { DemoTree, DemoUnit } from '../../lib/demo';
 import type { Db } from '../../lib/prisma';
-import { loadAssessmentDefinition } from '../../activities/assessment';
+import { loadAssessmentDefinition } from '../../definitions';
 import { chinaYear } from '../../workflows/assessment/definition';
 import { rectificationWorkflowId, type RectificationInput } from '../../workflows/assessment/contract';
 import { TASK_QUEUE } from '../../workflows/procedure/contract';

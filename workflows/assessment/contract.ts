@@ -6,8 +6,8 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { Actor, Attachment, OrgPathByLevel } from '../procedure/contract';
-import { IsoDate } from '../shared/dates';
-import type { AssessmentDefinition } from './definition';
+import { IsoDate } from '../../lib/dates';
+import type { AssessmentDefinition, RectificationLadders } from './definition';
 
 /**
  * The one workflow id of an assessing unit's assessment of a year, whether started by hand or by
@@ -130,9 +130,16 @@ export interface AssessmentView {
   units: AssessmentUnitView[];
 }
 
-export const evaluationUpdate = defineUpdate<AssessmentView, [EvaluationCommand]>('enterEvaluation');
-export const resultsUpdate = defineUpdate<AssessmentView, [ResultsCommand]>('submitResults');
-export const approvalUpdate = defineUpdate<AssessmentView, [ApprovalCommand]>('approveResults');
+/**
+ * What a decision answers (and what a finished assessment returns): the assessment with only the
+ * units the decision changed. A province assesses some 200 units; every update's result stays in
+ * the workflow's history, so the whole list goes only to queries (and the database).
+ */
+export type AssessmentDecision = AssessmentView;
+
+export const evaluationUpdate = defineUpdate<AssessmentDecision, [EvaluationCommand]>('enterEvaluation');
+export const resultsUpdate = defineUpdate<AssessmentDecision, [ResultsCommand]>('submitResults');
+export const approvalUpdate = defineUpdate<AssessmentDecision, [ApprovalCommand]>('approveResults');
 export const assessmentQuery = defineQuery<AssessmentView>('assessment');
 
 // ---- rectification ------------------------------------------------------------------------
@@ -195,6 +202,8 @@ export interface RectificationInput {
   problems: Array<{ seq: number; type: string; label: string; description: string }>;
   phases: AssessmentDefinition['rectification']['phases'];
   overdueItemsForLevelUp: number;
+  /** who is told what is late (from the definition; runs started before it was data use the defaults) */
+  escalation?: RectificationLadders;
 }
 
 export interface RectificationItemView {
@@ -234,12 +243,4 @@ export const itemUpdate = defineUpdate<RectificationView, [ItemActionCommand]>('
 export const reportUpdate = defineUpdate<RectificationView, [ReportCommand]>('submitReport');
 export const rectificationQuery = defineQuery<RectificationView>('rectification');
 
-/** One audit entry of an assessment, rectification or duty (projected to CaseEvent). */
-export interface CaseEventEntry {
-  seq: number;
-  at: string;
-  action: string;
-  actor?: Actor;
-  comment?: string;
-  data?: Record<string, unknown>;
-}
+

@@ -4,7 +4,9 @@
  * Pure (zod only): bundled into the workflow sandbox.
  */
 import { z } from 'zod';
-import { EscalationPolicy, OrgLevel } from '../procedure/definition';
+import { OrgLevel } from '../procedure/definition';
+import { EscalationPolicy, oneRung } from '../shared/ladder';
+import { CHINA_OFFSET_MS, DAY_MS } from '../../lib/dates';
 
 const key = z.string().regex(/^[a-z][a-z0-9_]{1,63}$/);
 
@@ -61,28 +63,52 @@ export const AssessmentDefinition = z
         phases: z.array(Phase).min(1).max(10),
         /** an item overdue escalates to its unit's leaders; this many overdue items escalate a level up */
         overdueItemsForLevelUp: z.number().int().min(1).max(20),
+        /** who is told when a phase's deliverable, an item or too many items are late */
+        escalation: z
+          .object({ phase: EscalationPolicy, finalPhase: EscalationPolicy, item: EscalationPolicy, levelUp: EscalationPolicy })
+          .strict()
+          .optional(),
       })
       .strict(),
+    /** who is told when a step of the calendar is late, and when the whole calendar is */
+    stepEscalation: EscalationPolicy.optional(),
+    finishByEscalation: EscalationPolicy.optional(),
   })
   .strict();
 export type AssessmentDefinition = z.infer<typeof AssessmentDefinition>;
+export type RectificationLadders = NonNullable<AssessmentDefinition['rectification']['escalation']>;
 
-const DAY_MS = 86_400_000;
-const CHINA_MS = 8 * 3_600_000;
+/**
+ * The ladders of documents written before they were data (and of the runs that carry them): the
+ * leaders of the late unit, and the level above for the end of the calendar and for a unit with
+ * too many late items (003 篇二 第六条, 篇五; 004 art. 24).
+ */
+const LEADERS = ['DEPUTY', 'LEADER'] as const;
+export const DEFAULT_LADDERS = {
+  step: oneRung('考核单位分管负责人、主要负责人', [...LEADERS]),
+  finishBy: oneRung('考核单位及上级扶贫开发领导小组', [...LEADERS], 'responsible_and_parent'),
+  rectification: {
+    phase: oneRung('整改单位分管负责人、主要负责人', [...LEADERS]),
+    finalPhase: oneRung('整改单位及上级扶贫开发领导小组', [...LEADERS], 'responsible_and_parent'),
+    item: oneRung('责任单位分管负责人、主要负责人', [...LEADERS]),
+    levelUp: oneRung('责任单位的上级', [...LEADERS], 'parent'),
+  } satisfies RectificationLadders,
+};
+
 
 /** The end (24:00 China time) of a January/February date of `year`. Pure: safe in workflows. */
 export function endOfMonthDay(year: number, md: MonthDay): string {
   const day = md.day === 'last' ? new Date(Date.UTC(year, md.month, 0)).getUTCDate() : md.day;
-  return new Date(Date.UTC(year, md.month - 1, day) + DAY_MS - CHINA_MS).toISOString();
+  return new Date(Date.UTC(year, md.month - 1, day) + DAY_MS - CHINA_OFFSET_MS).toISOString();
 }
 
-/** The year of an instant in China. */
-export const chinaYear = (ms: number) => new Date(ms + CHINA_MS).getUTCFullYear();
+/** The year of an instant in China: one helper for the whole system (the assessment workflow imports it from here). */
+export { chinaYear } from '../../lib/dates';
 
 /** Phase dates of a rectification issued at `issuedAt` (phases open and close at 24:00 China time). */
 export function timetable(issuedAt: number, phases: Phase[]): Record<string, { opensAt: string; closesAt: string }> {
   // counted in China calendar days from the day of issue
-  const issueDay = Math.floor((issuedAt + CHINA_MS) / DAY_MS) * DAY_MS - CHINA_MS;
+  const issueDay = Math.floor((issuedAt + CHINA_OFFSET_MS) / DAY_MS) * DAY_MS - CHINA_OFFSET_MS;
   const at = (days: number) => new Date(issueDay + days * DAY_MS + DAY_MS).toISOString();
   return Object.fromEntries(
     phases.map((p) => [p.key, { opensAt: p.opensAfterDays === 0 ? new Date(issuedAt).toISOString() : at(p.opensAfterDays - 1), closesAt: at(p.closesAfterDays) }]),

@@ -8,12 +8,13 @@
  * unit with `overdueItemsForLevelUp` overdue items escalates a level up (004 art. 24 pattern).
  */
 import * as wf from '@temporalio/workflow';
-import type { AssessmentActivities } from '../../activities/assessment';
-import { refuse, validated } from '../shared/refuse';
-import type { ProcedureActivities } from '../../activities/procedure';
-import { FailureType, SA } from '../procedure/contract';
+import { FailureType, refuse, validated } from '../shared/refuse';
+import { Journal, type JournalEntry } from '../shared/journal';
+import { ONE_PROJECTION, activities } from '../shared/proxies';
+import { EscalationPolicy, checkpointsOf, rungUnits } from '../shared/ladder';
+import { endOfChinaDate } from '../../lib/dates';
+import { SA } from '../procedure/contract';
 import {
-  CaseEventEntry,
   ItemActionCommand,
   PlanCommand,
   RectificationInput,
@@ -25,19 +26,9 @@ import {
   rectificationQuery,
   reportUpdate,
 } from './contract';
-import { timetable } from './definition';
+import { DEFAULT_LADDERS, timetable } from './definition';
 
-const { projectRectification } = wf.proxyActivities<AssessmentActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-});
-const { notify, computeDeadline } = wf.proxyActivities<ProcedureActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-});
-
-/** 24:00 China time of a date: 16:00 UTC of the same date. */
-const endOfChinaDate = (date: string) => `${date}T16:00:00.000Z`;
+const { projectJournal, projectRectification, notify, computeDeadline } = activities;
 
 export async function rectificationWorkflow(input: RectificationInput): Promise<RectificationView> {
   const issuedAt = input.issuedAt ? Date.parse(input.issuedAt) : Date.now();
@@ -52,33 +43,24 @@ export async function rectificationWorkflow(input: RectificationInput): Promise<
     overdue: false,
     items: [],
   };
-  const events: CaseEventEntry[] = [];
-  let seq = 0;
-  /** highest event seq handed to a projection, and the highest whose projection completed */
-  let sent = 0;
-  let confirmed = 0;
+  const journal = new Journal({ resendUnconfirmed: false });
+  const ladders = input.escalation ?? DEFAULT_LADDERS.rectification;
   /** bumped by every decision, so the timer loop recomputes */
   let changes = 0;
   const escalatedUnits = new Set<string>();
 
-  const record = (action: string, extra: Partial<CaseEventEntry> = {}) => {
-    events.push({ seq: ++seq, at: new Date(Date.now()).toISOString(), action, ...extra });
+  const record = (action: string, extra: Omit<JournalEntry, 'seq' | 'at' | 'action'> = {}) => {
+    journal.record({ action, ...extra });
     changes++;
   };
   async function project(): Promise<void> {
-    if (sent === seq) return;
-    // everything past the confirmed watermark goes again (written idempotently): no gaps
-    const fresh = events.filter((e) => e.seq > confirmed);
-    const upTo = seq;
-    sent = upTo;
-    await projectRectification({
-      view: { ...view, items: view.items.map((i) => ({ ...i })) },
-      unitName: input.unit.name,
-      assessmentId: input.assessmentId,
-      stateSeq: seq,
-      events: fresh,
+    await journal.project(async (entries, stateSeq, changed) => {
+      // only the items changed since the last confirmed projection
+      const items = view.items.filter((i) => changed(`item:${i.seq}`)).map((i) => ({ ...i }));
+      const snapshot = { view: { ...view, items }, unitName: input.unit.name, assessmentId: input.assessmentId };
+      if (wf.patched(ONE_PROJECTION)) await projectJournal({ caseType: 'rectification', caseId: input.rectificationId, stateSeq, entries, case: snapshot });
+      else await projectRectification({ ...snapshot, stateSeq, events: entries });
     });
-    confirmed = Math.max(confirmed, upTo);
   }
   const item = (n: number): RectificationItemView => {
     const found = view.items.find((i) => i.seq === n);
@@ -149,7 +131,7 @@ export async function rectificationWorkflow(input: RectificationInput): Promise<
           responsibleUnitIds: i.responsibleUnitIds,
           measures: i.measures,
           deadlineKind: kind,
-          dueAt: 'date' in i.deadline ? endOfChinaDate(i.deadline.date) : undefined,
+          dueAt: 'date' in i.deadline ? endOfChinaDate(i.deadline.date).toISOString() : undefined,
           status: 'OPEN',
           closedUnitIds: [],
           overdue: false,
@@ -165,6 +147,7 @@ export async function rectificationWorkflow(input: RectificationInput): Promise<
         }
       }
       view.items = items;
+      journal.touch(...items.map((i) => `item:${i.seq}`));
       record('PLAN_SUBMITTED', { actor: cmd.actor, data: { items: items.length } });
       await project();
       return view;
@@ -184,6 +167,7 @@ export async function rectificationWorkflow(input: RectificationInput): Promise<
         it.status = 'CONFIRMED';
         it.confirmedAt = new Date(Date.now()).toISOString();
       }
+      journal.touch(`item:${it.seq}`);
       record(`ITEM_${cmd.action.toUpperCase()}`, { actor: cmd.actor, comment: cmd.note, data: { item: it.seq, attachments: cmd.attachments } });
       await project();
       return view;
@@ -216,26 +200,33 @@ export async function rectificationWorkflow(input: RectificationInput): Promise<
           ? !!view.planSubmittedAt && view.items.every((i) => i.deadlineKind === 'standing' || i.status === 'CONFIRMED')
           : true;
 
-  async function escalate(dedupe: string, orgUnitIds: string[], title: string, body: string, parentOf?: string) {
+  /** Tells the units of a ladder's rung that something is late. */
+  async function escalate(dedupe: string, policy: EscalationPolicy, n: number, units: string[], title: string, body: string) {
+    const rung = policy.ladder[n - 1];
     return notify({
       caseId: input.rectificationId,
       kind: 'ESCALATION',
-      dedupeKey: `${input.rectificationId}:${dedupe}`,
-      orgUnitIds,
-      parentOf,
-      roles: ['DEPUTY', 'LEADER'],
+      dedupeKey: `${input.rectificationId}:${dedupe}${n > 1 ? `:${n}` : ''}`,
+      ...rungUnits(rung, { responsible: units, parentOf: units[0] }),
+      roles: rung.roles,
       title,
       body,
     });
   }
 
+  /** The rungs of a deadline's ladder (reminders are the procedure engine's alone, for now). */
+  const rungsOf = (policy: EscalationPolicy, opensAt: string, dueAt: string) =>
+    checkpointsOf(policy, { enteredAt: Date.parse(opensAt), dueAt: Date.parse(dueAt) }).filter((cp) => cp.kind === 'rung');
+
   type Due = { at: number; key: string; run: () => Promise<void> };
   const done = new Set<string>();
+  const closed = new Set<string>();
 
   function pending(): Due[] {
     const dues: Due[] = [];
     for (const phase of input.phases) {
       const t = view.timetable[phase.key];
+      const policy = phase.deliverable === 'all_items' ? ladders.finalPhase : ladders.phase;
       dues.push({
         at: Date.parse(t.opensAt),
         key: `open:${phase.key}`,
@@ -246,57 +237,69 @@ export async function rectificationWorkflow(input: RectificationInput): Promise<
           wf.upsertSearchAttributes([{ key: SA.currentStage, value: phase.key }, { key: SA.dueAt, value: new Date(t.closesAt) }]);
         },
       });
-      dues.push({
-        at: Date.parse(t.closesAt),
-        key: `close:${phase.key}`,
-        run: async () => {
-          record('PHASE_CLOSED', { data: { phase: phase.key, delivered: delivered(phase.deliverable) } });
-          if (delivered(phase.deliverable)) return;
-          view.overdue = true;
-          wf.upsertSearchAttributes([{ key: SA.overdue, value: true }]);
-          const sent = await escalate(
-            `phase:${phase.key}`,
-            [input.unit.id],
-            `整改逾期督办：${input.unit.name}未按期完成「${phase.name}」`,
-            `${input.year}年度考核反馈问题整改的「${phase.name}」应于 ${t.closesAt} 前完成（003 篇五），现已逾期。`,
-            phase.deliverable === 'all_items' ? input.unit.id : undefined,
-          );
-          record('PHASE_MISSED', { data: { phase: phase.key, recipients: sent.recipients } });
-        },
-      });
+      for (const cp of rungsOf(policy, t.opensAt, t.closesAt)) {
+        dues.push({
+          at: cp.at,
+          key: `close:${phase.key}:${cp.n}`,
+          run: async () => {
+            if (cp.n === 1) {
+              closed.add(phase.key);
+              record('PHASE_CLOSED', { data: { phase: phase.key, delivered: delivered(phase.deliverable) } });
+            }
+            if (delivered(phase.deliverable)) return;
+            view.overdue = true;
+            wf.upsertSearchAttributes([{ key: SA.overdue, value: true }]);
+            const sent = await escalate(
+              `phase:${phase.key}`,
+              policy,
+              cp.n,
+              [input.unit.id],
+              `整改逾期督办：${input.unit.name}未按期完成「${phase.name}」`,
+              `${input.year}年度考核反馈问题整改的「${phase.name}」应于 ${t.closesAt} 前完成（003 篇五），现已逾期。`,
+            );
+            record('PHASE_MISSED', { data: { phase: phase.key, rung: cp.n, recipients: sent.recipients } });
+          },
+        });
+      }
     }
     for (const it of view.items) {
       if (!it.dueAt) continue;
-      dues.push({
-        at: Date.parse(it.dueAt),
-        key: `item:${it.seq}`,
-        run: async () => {
-          if (it.status === 'CONFIRMED') return;
-          it.overdue = true;
-          const late = it.responsibleUnitIds.filter((u) => !it.closedUnitIds.includes(u));
-          const sent = await escalate(
-            `item:${it.seq}`,
-            late.length ? late : [it.leadUnitId],
-            `整改事项逾期：第${it.seq}项「${it.description.slice(0, 30)}」`,
-            `整改事项第${it.seq}项应于 ${it.dueAt} 前完成并经牵头单位确认，现已逾期。`,
-          );
-          record('ITEM_OVERDUE', { data: { item: it.seq, units: late, recipients: sent.recipients } });
-          // a unit with too many overdue items answers to the level above
-          for (const unitId of it.responsibleUnitIds) {
-            const overdue = view.items.filter((x) => x.overdue && x.status !== 'CONFIRMED' && x.responsibleUnitIds.includes(unitId)).length;
-            if (overdue < input.overdueItemsForLevelUp || escalatedUnits.has(unitId)) continue;
-            escalatedUnits.add(unitId);
-            const up = await escalate(
-              `level-up:${unitId}`,
-              [],
-              `整改问责预警：责任单位有 ${overdue} 项整改事项逾期`,
-              `该单位在${input.unit.name}${input.year}年度反馈问题整改中已有 ${overdue} 项事项逾期，按规定报上一级督办。`,
-              unitId,
+      for (const cp of rungsOf(ladders.item, view.planSubmittedAt ?? view.issuedAt, it.dueAt)) {
+        dues.push({
+          at: cp.at,
+          key: `item:${it.seq}:${cp.n}`,
+          run: async () => {
+            if (it.status === 'CONFIRMED') return;
+            it.overdue = true;
+            journal.touch(`item:${it.seq}`);
+            const late = it.responsibleUnitIds.filter((u) => !it.closedUnitIds.includes(u));
+            const sent = await escalate(
+              `item:${it.seq}`,
+              ladders.item,
+              cp.n,
+              late.length ? late : [it.leadUnitId],
+              `整改事项逾期：第${it.seq}项「${it.description.slice(0, 30)}」`,
+              `整改事项第${it.seq}项应于 ${it.dueAt} 前完成并经牵头单位确认，现已逾期。`,
             );
-            record('UNIT_ESCALATED', { data: { unitId, overdueItems: overdue, recipients: up.recipients } });
-          }
-        },
-      });
+            record('ITEM_OVERDUE', { data: { item: it.seq, rung: cp.n, units: late, recipients: sent.recipients } });
+            // a unit with too many overdue items answers to the level above
+            for (const unitId of it.responsibleUnitIds) {
+              const overdue = view.items.filter((x) => x.overdue && x.status !== 'CONFIRMED' && x.responsibleUnitIds.includes(unitId)).length;
+              if (overdue < input.overdueItemsForLevelUp || escalatedUnits.has(unitId)) continue;
+              escalatedUnits.add(unitId);
+              const up = await escalate(
+                `level-up:${unitId}`,
+                ladders.levelUp,
+                1,
+                [unitId],
+                `整改问责预警：责任单位有 ${overdue} 项整改事项逾期`,
+                `该单位在${input.unit.name}${input.year}年度反馈问题整改中已有 ${overdue} 项事项逾期，按规定报上一级督办。`,
+              );
+              record('UNIT_ESCALATED', { data: { unitId, overdueItems: overdue, recipients: up.recipients } });
+            }
+          },
+        });
+      }
     }
     return dues.filter((d) => !done.has(d.key)).sort((a, b) => a.at - b.at);
   }
@@ -305,7 +308,7 @@ export async function rectificationWorkflow(input: RectificationInput): Promise<
   await project();
   for (;;) {
     const next = pending()[0];
-    const finished = input.phases.every((p) => done.has(`close:${p.key}`)) && delivered('all_items');
+    const finished = input.phases.every((p) => closed.has(p.key)) && delivered('all_items');
     if (finished) break;
     if (!next) {
       await wf.condition(() => delivered('all_items'));

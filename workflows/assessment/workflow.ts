@@ -22,10 +22,11 @@
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import * as wf from '@temporalio/workflow';
-import type { AssessmentActivities } from '../../activities/assessment';
-import { refuse, validated } from '../shared/refuse';
-import type { ProcedureActivities } from '../../activities/procedure';
-import { Actor, FailureType, ProcedureInput, SA, TASK_QUEUE, procedureWorkflowId } from '../procedure/contract';
+import { FailureType, refuse, validated } from '../shared/refuse';
+import { Journal } from '../shared/journal';
+import { ONE_PROJECTION, activities } from '../shared/proxies';
+import { EscalationPolicy, checkpointsOf, rungUnits, runLadder } from '../shared/ladder';
+import { Actor, ProcedureInput, SA, TASK_QUEUE, procedureWorkflowId } from '../procedure/contract';
 import type { ProcedureDefinition } from '../procedure/definition';
 import type { procedureWorkflow } from '../procedure/workflow';
 import {
@@ -34,7 +35,6 @@ import {
   AssessmentStart,
   AssessmentStep,
   AssessmentView,
-  CaseEventEntry,
   EvaluationCommand,
   ResultsCommand,
   approvalUpdate,
@@ -46,17 +46,10 @@ import {
   resultsUpdate,
   selfSummaryWorkflowId,
 } from './contract';
-import { chinaYear, endOfMonthDay, timetable } from './definition';
+import { DEFAULT_LADDERS, chinaYear, endOfMonthDay, timetable } from './definition';
 import type { rectificationWorkflow } from './rectification';
 
-const { prepareAssessment, projectAssessment, aggregateAssessment, issueFeedback } = wf.proxyActivities<AssessmentActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-});
-const { notify } = wf.proxyActivities<ProcedureActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-});
+const { prepareAssessment, projectJournal, projectAssessment, aggregateAssessment, issueFeedback, notify } = activities;
 
 /** Patch ids: runs recorded before each change replay on the old commands. */
 const SCHEDULED_RUN_STARTS_CANONICAL = 'assessment-scheduled-run-starts-canonical-id';
@@ -115,30 +108,23 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     units: plan.units.map((u) => ({ unitId: u.id, name: u.name, selfSummarySubmitted: false, problems: [] })),
   };
   const unitView = (unitId: string) => view.units.find((u) => u.unitId === unitId);
-  const events: CaseEventEntry[] = [];
-  let seq = 0;
-  /** highest event seq handed to a projection, and the highest whose projection completed */
-  let sent = 0;
-  let confirmed = 0;
+  const journal = new Journal({ resendUnconfirmed: false });
+  // Per-unit state stays out of payloads: a projection carries the units changed since the last
+  // confirmed one, a decision answers with the units it changed.
+  const touch = (...unitIds: string[]) => journal.touch(...unitIds);
+  const withUnits = (unitIds: string[]): AssessmentView => ({ ...view, units: view.units.filter((u) => unitIds.includes(u.unitId)).map((u) => ({ ...u })) });
   let approval: 'pending' | 'approved' | 'returned' = 'pending';
   const approvalState = () => approval;
 
-  const record = (action: string, extra: Partial<CaseEventEntry> = {}) => {
-    events.push({ seq: ++seq, at: new Date(Date.now()).toISOString(), action, ...extra });
+  const record = (action: string, extra: { actor?: Actor; comment?: string; data?: Record<string, unknown> } = {}) => {
+    journal.record({ action, ...extra });
   };
   async function project(): Promise<void> {
-    if (sent === seq) return;
-    // everything past the confirmed watermark goes again (written idempotently): no gaps
-    const fresh = events.filter((e) => e.seq > confirmed);
-    const upTo = seq;
-    sent = upTo;
-    await projectAssessment({
-      view: { ...view, units: view.units.map((u) => ({ ...u })) },
-      workflowId: wf.workflowInfo().workflowId,
-      stateSeq: seq,
-      events: fresh,
+    await journal.project(async (entries, stateSeq, changed) => {
+      const snapshot = { view: withUnits(view.units.filter((u) => changed(u.unitId)).map((u) => u.unitId)), workflowId: wf.workflowInfo().workflowId };
+      if (wf.patched(ONE_PROJECTION)) await projectJournal({ caseType: 'assessment', caseId: id, stateSeq, entries, case: snapshot });
+      else await projectAssessment({ ...snapshot, stateSeq, events: entries });
     });
-    confirmed = Math.max(confirmed, upTo);
   }
   function setStep(step: AssessmentStep, dueAt?: string): void {
     view.step = step;
@@ -154,21 +140,41 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     ]);
   }
 
-  /** Waits for a step to be done; past its date, the assessing unit's leaders are told, once. */
-  async function step(done: () => boolean, dueAt: string, label: string): Promise<void> {
-    if (await wf.condition(done, Math.max(Date.parse(dueAt) - Date.now(), 1))) return;
-    const sent = await notify({
-      caseId: id,
-      kind: 'ESCALATION',
-      dedupeKey: `${id}:${view.step}:overdue`,
-      orgUnitIds: [input.assessorUnitId],
-      roles: ['DEPUTY', 'LEADER'],
-      title: `考核逾期督办：${year}年度${def.name}「${label}」已超过 ${dueAt.slice(0, 10)}`,
-      body: `${plan.assessor.name}${year}年度${def.name}的「${label}」未按期完成，请督促办理。`,
+  /**
+   * Runs a deadline's ladder until `done` (the whole ladder: by default one rung, the assessing
+   * unit's leaders at the due time). Runs recorded before ladders were data waited at least 1 ms.
+   */
+  async function climb(policy: EscalationPolicy, dueAt: string, done: () => boolean, fire: (rung: EscalationPolicy['ladder'][number], n: number) => Promise<void>) {
+    const progress = { remindersSent: 0, escalationLevel: 0 };
+    return runLadder({
+      checkpoints: checkpointsOf(policy, { enteredAt: Date.now(), dueAt: Date.parse(dueAt) }).filter((cp) => cp.kind === 'rung'),
+      progress,
+      settled: done,
+      minimumWaitMs: 1,
+      fire: async (cp) => {
+        progress.escalationLevel = cp.n;
+        await fire(policy.ladder[cp.n - 1], cp.n);
+      },
     });
-    record('STEP_OVERDUE', { data: { step: view.step, dueAt, recipients: sent.recipients } });
-    await project();
-    await wf.condition(done);
+  }
+  const responsible = { responsible: [input.assessorUnitId], parentOf: input.assessorUnitId };
+
+  /** Waits for a step to be done; past its date, the ladder of a late step is climbed. */
+  async function step(done: () => boolean, dueAt: string, label: string): Promise<void> {
+    const settled = await climb(def.stepEscalation ?? DEFAULT_LADDERS.step, dueAt, done, async (rung, n) => {
+      const sent = await notify({
+        caseId: id,
+        kind: 'ESCALATION',
+        dedupeKey: n === 1 ? `${id}:${view.step}:overdue` : `${id}:${view.step}:overdue:${n}`,
+        ...rungUnits(rung, responsible),
+        roles: rung.roles,
+        title: `考核逾期督办：${year}年度${def.name}「${label}」已超过 ${dueAt.slice(0, 10)}`,
+        body: `${plan.assessor.name}${year}年度${def.name}的「${label}」未按期完成，请督促办理。`,
+      });
+      record('STEP_OVERDUE', { data: { step: view.step, dueAt, rung: n, label: rung.label, recipients: sent.recipients } });
+      await project();
+    });
+    if (!settled) await wf.condition(done);
   }
 
   // ---- decisions ------------------------------------------------------------------------------
@@ -218,9 +224,10 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     async (cmd) => {
       validateEvaluation(cmd);
       unitView(cmd.unitId)!.evaluation = cmd.values;
+      touch(cmd.unitId);
       record('EVALUATION_ENTERED', { actor: cmd.actor, data: { unitId: cmd.unitId, values: cmd.values, source: cmd.source } });
       await project();
-      return view;
+      return withUnits([cmd.unitId]);
     },
     { validator: validated(validateEvaluation) },
   );
@@ -234,9 +241,10 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
         u.grade = r.grade;
         u.problems = r.problems.map((p) => ({ ...p, label: problemLabel.get(p.type)! }));
       }
+      touch(...cmd.results.map((r) => r.unitId));
       record('RESULTS_SUBMITTED', { actor: cmd.actor, comment: cmd.comment, data: { results: cmd.results } });
       await project();
-      return view;
+      return withUnits([]); // the entry holds the results; the database and queries hold the units
     },
     { validator: validated(validateResults) },
   );
@@ -248,7 +256,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
       approval = cmd.decision === 'approve' ? 'approved' : 'returned';
       record(cmd.decision === 'approve' ? 'RESULTS_APPROVED' : 'RESULTS_RETURNED', { actor: cmd.actor, comment: cmd.comment });
       await project();
-      return view;
+      return withUnits([]);
     },
     { validator: validated(validateApproval) },
   );
@@ -257,24 +265,23 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
 
   // ---- the end-of-February watchdog ----------------------------------------------------------
 
-  const watchdog = (async () => {
-    const finished = () => view.status !== 'ACTIVE';
-    if (await wf.condition(finished, Math.max(Date.parse(due.finishBy) - Date.now(), 1))) return;
-    view.overdue = true;
-    wf.upsertSearchAttributes([{ key: SA.overdue, value: true }]);
+  const watchdog = climb(def.finishByEscalation ?? DEFAULT_LADDERS.finishBy, due.finishBy, () => view.status !== 'ACTIVE', async (rung, n) => {
+    if (!view.overdue) {
+      view.overdue = true;
+      wf.upsertSearchAttributes([{ key: SA.overdue, value: true }]);
+    }
     const sent = await notify({
       caseId: id,
       kind: 'ESCALATION',
-      dedupeKey: `${id}:finish-by`,
-      orgUnitIds: [input.assessorUnitId],
-      parentOf: input.assessorUnitId, // and the leading group one level up, if there is one
-      roles: ['DEPUTY', 'LEADER'],
+      dedupeKey: n === 1 ? `${id}:finish-by` : `${id}:finish-by:${n}`,
+      ...rungUnits(rung, responsible), // by default the leading group one level up too, if there is one
+      roles: rung.roles,
       title: `考核超期：${year}年度${def.name}未在次年2月底前完成`,
       body: `${plan.assessor.name}${year}年度${def.name}应于 ${due.finishBy} 前完成，现已超期（003 篇二 第六条）。`,
     });
-    record('OVERDUE', { data: { finishBy: due.finishBy, recipients: sent.recipients } });
+    record('OVERDUE', { data: { finishBy: due.finishBy, rung: n, label: rung.label, recipients: sent.recipients } });
     await project();
-  })();
+  });
 
   // ---- the steps ------------------------------------------------------------------------------
 
@@ -285,6 +292,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     plan.units.map(async (u) => {
       const caseId = wf.uuid4();
       unitView(u.id)!.selfSummaryCaseId = caseId;
+      touch(u.id);
       const definition: ProcedureDefinition = {
         id: 'self-summary',
         version: def.version,
@@ -332,6 +340,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
       const result = await child.result();
       const u = view.units[i];
       u.selfSummarySubmitted = result.status === 'COMPLETED';
+      touch(u.unitId);
       record('SELF_SUMMARY_CLOSED', { data: { unitId: u.unitId, status: result.status } });
       await project();
     }),
@@ -359,6 +368,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
       u.grade = undefined;
       u.problems = [];
     }
+    touch(...view.units.map((u) => u.unitId));
   }
 
   setStep('feedback');
@@ -392,16 +402,19 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
           problems: u.problems.map((p, n) => ({ seq: n + 1, ...p })),
           phases: def.rectification.phases,
           overdueItemsForLevelUp: def.rectification.overdueItemsForLevelUp,
+          ...(def.rectification.escalation ? { escalation: def.rectification.escalation } : {}),
         },
       ],
     });
     u.rectificationId = rectificationId;
+    touch(u.unitId);
   }
+  touch(...view.units.map((u) => u.unitId)); // every unit has had its feedback
   record('FEEDBACK_ISSUED', { data: feedback });
   view.status = 'COMPLETED';
   setStep('done');
   await watchdog;
   await wf.condition(wf.allHandlersFinished);
   await project();
-  return view;
+  return withUnits([]);
 }

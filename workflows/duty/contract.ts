@@ -5,9 +5,10 @@
  * period, continued as new at each period's end.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import { IsoDate } from '../shared/dates';
+import { IsoDate } from '../../lib/dates';
 import { z } from 'zod';
 import { Actor } from '../procedure/contract';
+import { EscalationPolicy, oneRung } from '../shared/ladder';
 
 export const DUTY_KINDS = ['visit', 'responsibility_letter'] as const;
 export type DutyKind = (typeof DUTY_KINDS)[number];
@@ -23,6 +24,8 @@ export interface DutyInput {
   required: number;
   /** a reminder this many days before the period ends, while fewer than required are recorded */
   remindBeforeDays: number;
+  /** who is told of a shortfall at the period's end (runs started before it was data: `dutyLadder`) */
+  escalation?: EscalationPolicy;
   /** carried across periods by continue-as-new */
   missedPeriods?: number;
   lastMissedAt?: string;
@@ -56,12 +59,25 @@ export interface DutyView {
 export const recordDutyUpdate = defineUpdate<DutyView, [DutyRecordCommand]>('record');
 export const dutyQuery = defineQuery<DutyView>('duty');
 
+type DutyTerms = Pick<DutyInput, 'kind' | 'period' | 'required' | 'remindBeforeDays' | 'escalation'>;
+
+/**
+ * The ladder of a duty: a reminder to the person `remindBeforeDays` before the period ends, then a
+ * shortfall is escalated to the unit's main leader — or, for the main leader's own duty, to the
+ * leaders one level up (004 art. 19, 24).
+ */
+export function dutyLadder(role: DutyInput['role'], remindBeforeDays: number): EscalationPolicy {
+  const policy =
+    role === 'LEADER' ? oneRung('上级主要负责人、分管负责人', ['LEADER', 'DEPUTY'], 'parent') : oneRung('本单位主要负责人', ['LEADER']);
+  return { ...policy, remindBefore: [{ days: remindBeforeDays, calendar: 'natural' }] };
+}
+
 /** The obligations of 004 art. 19 and the yearly responsibility letters, by role. */
-export function dutiesOf(role: string, level: string): Array<Pick<DutyInput, 'kind' | 'period' | 'required' | 'remindBeforeDays'>> {
-  const duties: Array<Pick<DutyInput, 'kind' | 'period' | 'required' | 'remindBeforeDays'>> = [];
+export function dutiesOf(role: string, level: string): DutyTerms[] {
+  const duties: DutyTerms[] = [];
   const visits = level === 'COUNTY' || level === 'TOWNSHIP' || level === 'CITY';
-  if (visits && role === 'LEADER') duties.push({ kind: 'visit', period: 'year', required: 2, remindBeforeDays: 30 });
-  if (visits && role === 'DEPUTY') duties.push({ kind: 'visit', period: 'quarter', required: 1, remindBeforeDays: 15 });
-  if (role === 'LEADER') duties.push({ kind: 'responsibility_letter', period: 'year', required: 1, remindBeforeDays: 30 });
+  if (visits && role === 'LEADER') duties.push({ kind: 'visit', period: 'year', required: 2, remindBeforeDays: 30, escalation: dutyLadder('LEADER', 30) });
+  if (visits && role === 'DEPUTY') duties.push({ kind: 'visit', period: 'quarter', required: 1, remindBeforeDays: 15, escalation: dutyLadder('DEPUTY', 15) });
+  if (role === 'LEADER') duties.push({ kind: 'responsibility_letter', period: 'year', required: 1, remindBeforeDays: 30, escalation: dutyLadder('LEADER', 30) });
   return duties;
 }

@@ -1,7 +1,7 @@
 import * as wf from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { MaintenanceActivities } from '../../activities/maintenance';
-import { FailureType } from '../procedure/contract';
+import { FailureType } from '../shared/refuse';
 import { PurgeInput, type PurgeResult } from './contract';
 
 const { purgeIdempotencyRecords } = wf.proxyActivities<MaintenanceActivities>({

@@ -28,20 +28,7 @@ export const SA = {
 } as const;
 export const SEARCH_ATTRIBUTE_KEYS = Object.values(SA);
 
-/** Why a decision was refused. One enum for the whole system; the API maps each to a status. */
-export const FailureType = {
-  InvalidInput: 'InvalidInput',
-  WrongStage: 'WrongStage',
-  AlreadyDecided: 'AlreadyDecided',
-  CaseClosed: 'CaseClosed',
-  WrongOrgUnit: 'WrongOrgUnit',
-  WrongRole: 'WrongRole',
-  NoticeNotOpen: 'NoticeNotOpen',
-  MissingConfirmation: 'MissingConfirmation',
-  MissingIndicators: 'MissingIndicators',
-  NotRejectable: 'NotRejectable',
-} as const;
-export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+export { FailureType } from '../shared/refuse';
 
 // ---- values -------------------------------------------------------------------------------
 
@@ -259,10 +246,17 @@ export interface CaseView {
 
 // ---- messages -----------------------------------------------------------------------------
 
-export const signOffUpdate = defineUpdate<CaseView, [SignOffCommand]>('signOff');
-export const objectionUpdate = defineUpdate<CaseView, [ObjectionCommand]>('raiseObjection');
-export const cancelUpdate = defineUpdate<CaseView, [CancelCommand]>('cancel');
-export const indicatorsUpdate = defineUpdate<CaseView, [IndicatorsCommand]>('submitIndicators');
+/**
+ * What a decision answers, and what a finished case returns: the case and its stage, without the
+ * history (every entry is in the database by then, and an update's result stays in the workflow's
+ * history for good: a full history per decision made a Gansu exit's history twice its size).
+ */
+export type CaseSummary = Omit<CaseView, 'history'>;
+
+export const signOffUpdate = defineUpdate<CaseSummary, [SignOffCommand]>('signOff');
+export const objectionUpdate = defineUpdate<CaseSummary, [ObjectionCommand]>('raiseObjection');
+export const cancelUpdate = defineUpdate<CaseSummary, [CancelCommand]>('cancel');
+export const indicatorsUpdate = defineUpdate<CaseSummary, [IndicatorsCommand]>('submitIndicators');
 /** Returns once the case's opening has been projected to the database. */
-export const openedUpdate = defineUpdate<CaseView, []>('opened');
+export const openedUpdate = defineUpdate<CaseSummary, []>('opened');
 export const statusQuery = defineQuery<CaseView>('status');

@@ -7,37 +7,16 @@
  */
 import { z } from 'zod';
 
-/**
- * The five levels of the administration, and above them the central leading group
- * (国务院扶贫开发领导小组), which assesses the provinces (003 篇二) and receives county-exit reports.
- */
-export const ORG_LEVELS = ['CENTRAL', 'PROVINCE', 'CITY', 'COUNTY', 'TOWNSHIP', 'VILLAGE'] as const;
-export const OrgLevel = z.enum(ORG_LEVELS);
-export type OrgLevel = z.infer<typeof OrgLevel>;
+import { ORG_LEVELS, OrgLevel, ROLES, ROLE_LABELS, Role } from '../../lib/org';
 
-/** 工作人员 / 分管负责人 (直接责任人) / 主要负责人 (第一责任人): 004 art. 4, 10 */
-export const ROLES = ['STAFF', 'DEPUTY', 'LEADER'] as const;
-export const Role = z.enum(ROLES);
-export type Role = z.infer<typeof Role>;
+import { EscalationPolicy, EscalationRung, NaturalDuration, addDuration } from '../shared/ladder';
 
-export const ROLE_LABELS: Record<Role, string> = {
-  STAFF: '工作人员',
-  DEPUTY: '分管负责人',
-  LEADER: '主要负责人',
-};
+export { ORG_LEVELS, OrgLevel, ROLES, ROLE_LABELS, Role };
+export { EscalationPolicy, EscalationRung, NaturalDuration };
 
 const key = z
   .string()
   .regex(/^[a-z][a-z0-9_]{1,63}$/, 'lower_snake_case identifier, 2–64 characters');
-
-/** A length of time in natural days (exact multiples of 24 h from the start): whole days only. */
-export const NaturalDuration = z
-  .object({
-    days: z.number().int('a whole number of days').positive().max(3650),
-    calendar: z.literal('natural').default('natural'),
-  })
-  .strict();
-export type NaturalDuration = z.infer<typeof NaturalDuration>;
 
 /** Official working days (工作日): ends at 24:00 China time of the n-th working day after the start. */
 export const WorkingDuration = z
@@ -55,31 +34,6 @@ export type FixedDeadline = z.infer<typeof FixedDeadline>;
 /** A deadline: natural days (the default), official working days, or a fixed instant. */
 export const Duration = z.union([WorkingDuration, FixedDeadline, NaturalDuration]);
 export type Duration = z.infer<typeof Duration>;
-
-/** Who is notified on one rung of the escalation ladder. */
-export const EscalationRung = z
-  .object({
-    /** Chinese label shown to people, e.g. 分管负责人 */
-    label: z.string().min(1).max(60),
-    /** the stage's responsible unit, or the unit one level up (its leading group) */
-    unit: z.enum(['responsible', 'parent']),
-    roles: z.array(Role).min(1),
-    /** time after the due time at which this rung fires */
-    after: NaturalDuration.optional(),
-  })
-  .strict();
-export type EscalationRung = z.infer<typeof EscalationRung>;
-
-export const EscalationPolicy = z
-  .object({
-    /** reminders to the responsible unit before the due time */
-    remindBefore: z.array(NaturalDuration).max(5).default([]),
-    /** time between consecutive rungs when a rung does not give its own `after` */
-    grace: NaturalDuration,
-    ladder: z.array(EscalationRung).min(1).max(6),
-  })
-  .strict();
-export type EscalationPolicy = z.infer<typeof EscalationPolicy>;
 
 const stageBase = {
   key,
@@ -520,16 +474,9 @@ export type ProcedureDefinition = z.infer<typeof ProcedureDefinition>;
 /** The document as written in a file, before defaults are applied. */
 export type ProcedureDefinitionInput = z.input<typeof ProcedureDefinition>;
 
-export const DAY_MS = 24 * 60 * 60 * 1000;
-
 /** When a stage opened at `enteredAt` is due, unless it counts working days (that needs the calendar). */
 export function dueAfter(enteredAt: number, duration: NaturalDuration | FixedDeadline): number {
   return 'until' in duration ? Date.parse(duration.until) : addDuration(enteredAt, duration);
-}
-
-/** Adds natural days to an instant. Pure and deterministic: safe in workflow code. */
-export function addDuration(fromMs: number, duration: NaturalDuration): number {
-  return fromMs + Math.round(duration.days * DAY_MS);
 }
 
 /** The escalation policy in force for a stage. */

@@ -2,7 +2,8 @@
  * The procedure engine: one durable workflow runs one case of any procedure definition.
  *
  * - The workflow owns the case. Every change of state is a history entry; Prisma rows are its
- *   projection, written by the idempotent `projectCase` activity.
+ *   projection: the case's journal (workflows/shared/journal.ts) is written by the one idempotent
+ *   projection activity.
  * - Decisions (sign-off, objection, figures, cancellation) are updates with validators: a refused
  *   decision throws an ApplicationFailure with a FailureType and leaves the case untouched.
  * - Deadlines are `condition(moved, timeout)`; a missed one leads to the explicit overdue state and
@@ -14,13 +15,12 @@
  */
 import * as wf from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { ProcedureActivities } from '../../activities/procedure';
 import {
   Actor,
   CancelCommand,
   CaseState,
+  CaseSummary,
   CaseView,
-  FailureType,
   HistoryAction,
   HistoryEntry,
   IndicatorsCommand,
@@ -38,14 +38,12 @@ import {
 import {
   AutomaticStage,
   CheckStage,
-  DAY_MS,
   NoticeStage,
   ORG_LEVELS,
   OrgLevel,
   ParallelStage,
   SignoffStage,
   Stage,
-  addDuration,
   dueAfter,
   escalationFor,
   evaluateRules,
@@ -56,12 +54,13 @@ import {
   rangeProblem,
 } from './definition';
 import { findTextProblems } from '../shared/text';
-import { refuse, validated } from '../shared/refuse';
+import { FailureType, refuse, validated } from '../shared/refuse';
+import { Journal } from '../shared/journal';
+import type { ProcedureSnapshot } from '../../activities/projection';
+import { ONE_PROJECTION, activities } from '../shared/proxies';
+import { Checkpoint, checkpointsOf, rungUnits, runLadder } from '../shared/ladder';
 
-const { projectCase, notify, runAutomaticAction, computeDeadline, readIndicators } = wf.proxyActivities<ProcedureActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const { projectJournal, projectCase, notify, runAutomaticAction, computeDeadline, readIndicators } = activities;
 
 /** Patch ids, in the order they were introduced. */
 export const PATCHES = {
@@ -74,7 +73,7 @@ const CARRIED_HISTORY = 50;
 
 type Decidable = SignoffStage | ParallelStage;
 
-export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView> {
+export async function procedureWorkflow(input: ProcedureInput): Promise<CaseSummary> {
   // An input the projection could not store would lock the subject's case for the year: fail at once.
   const problems = findTextProblems(input, 1);
   if (problems.length) {
@@ -94,11 +93,8 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
     projectedCount: 0,
     seq: 0,
   };
-  /** highest state seq whose projection has completed (workflow-local, not carried) */
-  let projectedSeq = input.carried ? input.carried.seq : 0;
-  /** highest history seq handed to a projection, completed or not (workflow-local) */
-  let sentCount = state.projectedCount;
-  let nextEntrySeq = state.history.length ? state.history[state.history.length - 1].seq + 1 : 1;
+  // the history is the case's journal; a continued run carries its newest entries
+  const journal = new Journal<HistoryEntry>({ resendUnconfirmed: true }, { entries: state.history, confirmed: state.projectedCount });
 
   // ---- helpers ------------------------------------------------------------------------------
 
@@ -129,18 +125,7 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
   const durationOf = (stage: Stage) => (stage.kind === 'signoff' || stage.kind === 'parallel' ? stage.due : stage.kind === 'notice' ? stage.duration : undefined);
 
   function record(action: HistoryAction, stage: Stage, extra: Partial<HistoryEntry> = {}): HistoryEntry {
-    const entry: HistoryEntry = {
-      seq: nextEntrySeq++,
-      at: nowIso(),
-      action,
-      stageKey: stage.key,
-      stageName: stage.name,
-      round: state.round,
-      ...extra,
-    };
-    state.history.push(entry);
-    state.seq++;
-    return entry;
+    return journal.record({ action, stageKey: stage.key, stageName: stage.name, round: state.round, ...extra });
   }
 
   function upsertStageAttributes(): void {
@@ -226,38 +211,45 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
 
   const indexOf = (key: string): number => def.stages.findIndex((s) => s.key === key);
 
-  /** projections scheduled and not yet completed */
-  let projecting = 0;
-
-  /** Hands new history entries and the current snapshot to the projection. */
+  /** Hands the unconfirmed history entries and the current snapshot to the projection. */
   async function project(): Promise<void> {
-    const seq = state.seq;
-    const upTo = nextEntrySeq - 1;
-    if (seq <= projectedSeq && sentCount >= upTo) return;
-    // Every entry past the confirmed watermark goes again (the rows are written idempotently), so
-    // a projection stuck on a dead worker leaves no gap once a later one lands.
-    const entries = state.history.filter((e) => e.seq > state.projectedCount);
-    sentCount = Math.max(sentCount, upTo);
-    projecting++;
-    await projectCase({
-      caseId: input.caseId,
-      workflowId: wf.workflowInfo().workflowId,
-      procedureType: def.procedureType,
-      definitionId: def.id,
-      definitionVersion: def.version,
-      profile: def.profile,
+    await journal.project(async (entries, stateSeq) => {
+      if (wf.patched(ONE_PROJECTION)) {
+        await projectJournal({ caseType: 'procedure', caseId: input.caseId, stateSeq, entries, case: projection(journal.confirmed === 0) });
+      } else {
+        const { opening, ...rest } = projection(true);
+        await projectCase({ caseId: input.caseId, stateSeq, entries, ...opening!, ...rest, snapshot: view(false), orgPath: input.orgPath });
+      }
+    });
+    state.projectedCount = journal.confirmed;
+  }
+
+  /** The snapshot; the fields the row is created with only until a projection is confirmed. */
+  function projection(withOpening: boolean): ProcedureSnapshot {
+    return {
       subject: input.subject,
-      orgPath: input.orgPath,
-      subjectOrgUnitId: unitAt(def.subjectLevel),
       year: input.year,
-      startedBy: input.startedBy,
-      startedAt: state.history.find((e) => e.action === 'STARTED')?.at,
-      snapshot: view(false),
-      stateSeq: seq,
-      entries,
-    }).finally(() => projecting--);
-    projectedSeq = Math.max(projectedSeq, seq);
-    state.projectedCount = Math.max(state.projectedCount, upTo);
+      snapshot: summary(),
+      ...(withOpening
+        ? {
+            opening: {
+              workflowId: wf.workflowInfo().workflowId,
+              procedureType: def.procedureType,
+              definitionId: def.id,
+              definitionVersion: def.version,
+              profile: def.profile,
+              subjectOrgUnitId: unitAt(def.subjectLevel),
+              startedBy: input.startedBy,
+              startedAt: state.history.find((e) => e.action === 'STARTED')?.at,
+            },
+          }
+        : {}),
+    };
+  }
+
+  function summary(): CaseSummary {
+    const { history: _history, ...rest } = view(false);
+    return rest;
   }
 
   function view(withHistory = true): CaseView {
@@ -461,7 +453,7 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
       }
       await untilOpened();
       await project();
-      return view();
+      return summary();
     },
     {
       validator: validated((cmd: SignOffCommand) => {
@@ -485,7 +477,7 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
       goTo(indexOf(returnTo));
       await untilOpened();
       await project();
-      return view();
+      return summary();
     },
     { validator: validated(validateObjection) },
   );
@@ -501,7 +493,7 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
       });
       await project(); // the figures are in the database before a blocked check reads them again
       state.recheckRequested = (state.recheckRequested ?? 0) + 1;
-      return view();
+      return summary();
     },
     { validator: validated(validateIndicators) },
   );
@@ -515,40 +507,19 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
       record('CANCELLED', currentStage(), { actor: cmd.actor, comment: cmd.reason });
       upsertStageAttributes();
       await project();
-      return view();
+      return summary();
     },
     { validator: validated(validateCancel) },
   );
 
   wf.setHandler(openedUpdate, async () => {
-    await wf.condition(() => projectedSeq >= 1);
-    return view();
+    await wf.condition(() => journal.confirmed >= 1);
+    return summary();
   });
 
   wf.setHandler(statusQuery, () => view());
 
   // ---- stages ---------------------------------------------------------------------------------
-
-  type Checkpoint = { at: number; kind: 'reminder'; n: number } | { at: number; kind: 'rung'; n: number };
-
-  function checkpointsOf(stage: Decidable): Checkpoint[] {
-    const policy = escalationFor(def, stage);
-    const due = Date.parse(state.dueAt!);
-    const entered = Date.parse(state.stageEnteredAt);
-    const reminders = [...policy.remindBefore]
-      .map((d) => due - Math.round(d.days * DAY_MS))
-      .filter((at) => at > entered)
-      .sort((a, b) => a - b)
-      .map((at, n): Checkpoint => ({ at, kind: 'reminder', n: n + 1 }));
-    const rungs = policy.ladder.map(
-      (rung, n): Checkpoint => ({
-        at: rung.after ? addDuration(due, rung.after) : addDuration(due, { days: policy.grace.days * n, calendar: 'natural' }),
-        kind: 'rung',
-        n: n + 1,
-      }),
-    );
-    return [...reminders, ...rungs];
-  }
 
   async function fire(stage: Decidable, cp: Checkpoint, round: number): Promise<void> {
     const policy = escalationFor(def, stage);
@@ -574,8 +545,7 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
     }
     const rung = policy.ladder[cp.n - 1];
     // a parallel group's "one level up" is the unit its departments belong to
-    const orgUnitIds =
-      rung.unit === 'responsible' ? responsible : [stage.kind === 'parallel' ? unitAt(stage.level) : parentUnitOf(stage.level)];
+    const { orgUnitIds } = rungUnits(rung, { responsible, above: stage.kind === 'parallel' ? unitAt(stage.level) : parentUnitOf(stage.level) });
     const sent = await notify({
       caseId: input.caseId,
       kind: 'ESCALATION',
@@ -593,16 +563,16 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
 
   async function runDecidable(stage: Decidable, round: number): Promise<void> {
     const moved = () => state.round !== round || state.status !== 'ACTIVE';
-    for (const cp of checkpointsOf(stage)) {
-      const done = cp.kind === 'reminder' ? cp.n <= state.remindersSent : cp.n <= state.escalationLevel;
-      if (done) continue;
-      const wait = cp.at - Date.now();
-      if (wait > 0 && (await wf.condition(moved, wait))) return;
-      if (moved()) return;
-      await fire(stage, cp, round);
-      await project();
-    }
-    await wf.condition(moved);
+    const settled = await runLadder({
+      checkpoints: checkpointsOf(escalationFor(def, stage), { enteredAt: Date.parse(state.stageEnteredAt), dueAt: Date.parse(state.dueAt!) }),
+      progress: state,
+      settled: moved,
+      fire: async (cp) => {
+        await fire(stage, cp, round);
+        await project();
+      },
+    });
+    if (!settled) await wf.condition(moved);
   }
 
   async function runNotice(stage: NoticeStage, round: number): Promise<void> {
@@ -619,7 +589,7 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
     for (;;) {
       const seen = state.recheckRequested ?? 0;
       // figures entered with the last decision must be in the database before they are read
-      await wf.condition(() => projecting === 0);
+      await wf.condition(() => journal.inFlight === 0);
       const { values } = await readIndicators({
         subjectType: input.subject.type,
         subjectId: input.subject.id,
@@ -706,14 +676,15 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseView
     if (state.status === 'ACTIVE' && wf.workflowInfo().continueAsNewSuggested) {
       await wf.condition(wf.allHandlersFinished);
       await project();
+      const carry = journal.carry(CARRIED_HISTORY);
       await wf.continueAsNew<typeof procedureWorkflow>({
         ...input,
-        carried: { ...state, history: state.history.slice(-CARRIED_HISTORY) },
+        carried: { ...state, history: carry.entries, projectedCount: carry.confirmed, seq: journal.seq },
       });
     }
   }
 
   await wf.condition(wf.allHandlersFinished);
   await project();
-  return view();
+  return summary();
 }

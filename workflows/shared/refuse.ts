@@ -4,8 +4,22 @@
  * could not encode.
  */
 import { ApplicationFailure } from '@temporalio/workflow';
-import { FailureType } from '../procedure/contract';
 import { findTextProblems, safeMessage } from './text';
+
+/** Why a decision was refused. One enum for the whole system; the API maps each to a status. */
+export const FailureType = {
+  InvalidInput: 'InvalidInput',
+  WrongStage: 'WrongStage',
+  AlreadyDecided: 'AlreadyDecided',
+  CaseClosed: 'CaseClosed',
+  WrongOrgUnit: 'WrongOrgUnit',
+  WrongRole: 'WrongRole',
+  NoticeNotOpen: 'NoticeNotOpen',
+  MissingConfirmation: 'MissingConfirmation',
+  MissingIndicators: 'MissingIndicators',
+  NotRejectable: 'NotRejectable',
+} as const;
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
 export function refuse(type: FailureType, message: string): never {
   throw ApplicationFailure.create({ type, message: safeMessage(message), nonRetryable: true });

@@ -1,6 +1,7 @@
+/** Housekeeping schedules: the hourly purge of stored Idempotency-Key responses past their retention. */
 import { Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
-import { PURGE_SCHEDULE_ID, PurgeInput } from '../workflows/maintenance/contract';
-import { TASK_QUEUE } from '../workflows/procedure/contract';
+import { PURGE_SCHEDULE_ID, PurgeInput } from '../../workflows/maintenance/contract';
+import { TASK_QUEUE } from '../../workflows/procedure/contract';
 
 /** Creates or updates the hourly purge of stored Idempotency-Key responses. Idempotent. */
 export async function ensurePurgeSchedule(temporal: Client, retentionHours: number): Promise<{ scheduleId: string }> {
