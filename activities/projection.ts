@@ -14,6 +14,7 @@ import type { JournalEntry } from '../workflows/shared/journal';
 import type { Actor, CaseSummary, CaseView, OrgPathByLevel, ProcedureSubject } from '../workflows/procedure/contract';
 import type { AssessmentView, RectificationView } from '../workflows/assessment/contract';
 import type { DutyView } from '../workflows/duty/contract';
+import type { CaseActions } from '../workflows/procedure/definition';
 
 type Tx = Prisma.TransactionClient;
 
@@ -23,6 +24,8 @@ export interface ProcedureSnapshot {
   subject: ProcedureSubject;
   year: number;
   snapshot: CaseSummary;
+  /** what starting and cancelling the case does to its subject (the definition's allow-listed actions) */
+  actions: CaseActions;
   /** what the row is created with: sent until a projection has been confirmed, then never again */
   opening?: ProcedureOpening;
 }
@@ -163,7 +166,14 @@ export function createProjectionActivities({ db }: { db: Db }) {
     // Activity names scheduled by workflow code from before the one projection
     // (patch `one-projection`): a task already in flight when a worker is upgraded still lands.
     projectCase: ({ caseId, stateSeq, entries, subject, year, snapshot, orgPath: _orgPath, ...opening }: LegacyProcedureProjection) =>
-      projectJournal({ caseType: 'procedure', caseId, stateSeq, entries, case: { subject, year, snapshot, opening } }),
+      projectJournal({
+        caseType: 'procedure',
+        caseId,
+        stateSeq,
+        entries,
+        // that code tied the household's status to the subject's type
+        case: { subject, year, snapshot, opening, actions: subject.type === 'household' ? { onStart: ['markHouseholdExiting'], onCancel: ['restoreHouseholdPoor'] } : { onStart: [], onCancel: [] } },
+      }),
     projectAssessment: ({ view, workflowId, stateSeq, events }: AssessmentSnapshot & { stateSeq: number; events: JournalEntry[] }) =>
       projectJournal({ caseType: 'assessment', caseId: view.id, stateSeq, entries: events, case: { view, workflowId } }),
     projectRectification: ({ view, unitName, assessmentId, stateSeq, events }: RectificationSnapshot & { stateSeq: number; events: JournalEntry[] }) =>
@@ -238,9 +248,7 @@ async function projectProcedureEntry(tx: Tx, caseId: string, input: ProcedureSna
   const data = (e.data ?? {}) as Record<string, unknown>;
   switch (e.action) {
     case 'STARTED':
-      if (input.subject.type === 'household') {
-        await tx.household.updateMany({ where: { id: input.subject.id, status: 'POOR' }, data: { status: 'EXITING' } });
-      }
+      for (const action of input.actions.onStart) await runCaseAction(tx, action, input.subject);
       return;
     case 'STAGE_ENTERED':
       if (data.kind === 'notice') {
@@ -307,12 +315,26 @@ async function projectProcedureEntry(tx: Tx, caseId: string, input: ProcedureSna
     case 'CANCELLED':
       await tx.escalation.updateMany({ where: { procedureId: caseId, resolvedAt: null }, data: { resolvedAt: new Date(e.at) } });
       await tx.publicNotice.updateMany({ where: { procedureId: caseId, status: 'OPEN' }, data: { status: 'CANCELLED' } });
-      if (input.subject.type === 'household') {
-        await tx.household.updateMany({ where: { id: input.subject.id, status: 'EXITING' }, data: { status: 'POOR' } });
-      }
+      for (const action of input.actions.onCancel) await runCaseAction(tx, action, input.subject);
       return;
     default:
       return;
+  }
+}
+
+/** A start or cancel action of the definition's allow-list; each is idempotent (a guarded update). */
+async function runCaseAction(tx: Tx, action: CaseActions['onStart'][number] | CaseActions['onCancel'][number], subject: ProcedureSubject): Promise<void> {
+  switch (action) {
+    case 'markHouseholdExiting': // 退出程序启动: the household is under exit
+      await tx.household.updateMany({ where: { id: subject.id, status: 'POOR' }, data: { status: 'EXITING' } });
+      return;
+    case 'restoreHouseholdPoor': // the exit was called off: the household is poor again
+      await tx.household.updateMany({ where: { id: subject.id, status: 'EXITING' }, data: { status: 'POOR' } });
+      return;
+    default: {
+      const unknown: never = action;
+      throw ApplicationFailure.nonRetryable(`unknown case action ${String(unknown)}`, 'InvalidInput');
+    }
   }
 }
 

@@ -32,6 +32,8 @@ export interface AppDeps {
   requestDeadlineMs?: number;
   /** failed authentications allowed per client address and minute before 429 */
   authFailuresPerMinute?: number;
+  /** a new case continues as new at its next stage once its history passes this many events */
+  historyBoundEvents?: number;
 }
 
 /** Headers on every response: JSON is never sniffed as HTML, nothing personal is cached. */
@@ -58,7 +60,7 @@ const requestDeadline =
     next();
   };
 
-export function createApp({ db, temporal, definitions = new DefinitionStore(db), decisionWaitMs = DEFAULT_DECISION_WAIT_MS, requestDeadlineMs, authFailuresPerMinute }: AppDeps) {
+export function createApp({ db, temporal, definitions = new DefinitionStore(db), decisionWaitMs = DEFAULT_DECISION_WAIT_MS, requestDeadlineMs, authFailuresPerMinute, historyBoundEvents }: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   // whatever reaches Express's own final handler is never rendered with a stack trace
@@ -101,7 +103,7 @@ export function createApp({ db, temporal, definitions = new DefinitionStore(db),
     next();
   });
   // routes parse and answer; the services hold the rules and the queries
-  app.use(procedureRoutes(new ProcedureService({ db, temporal, definitions, decisionWaitMs }), db, new NotificationService({ db }), new HouseholdService({ db })));
+  app.use(procedureRoutes(new ProcedureService({ db, temporal, definitions, decisionWaitMs, historyBoundEvents }), db, new NotificationService({ db }), new HouseholdService({ db })));
   app.use(adminRoutes(new DefinitionService({ db, definitions }), new CalendarService({ db })));
   app.use(assessmentRoutes(new AssessmentService({ db, temporal, decisionWaitMs }), db));
   app.use(dutyRoutes(new DutyService({ db, temporal, decisionWaitMs }), db));

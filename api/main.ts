@@ -9,7 +9,7 @@ async function main() {
   const db = createPrisma(config.databaseUrl);
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
-  const app = createApp({ db, temporal, decisionWaitMs: config.decisionWaitMs });
+  const app = createApp({ db, temporal, decisionWaitMs: config.decisionWaitMs, historyBoundEvents: config.historyBoundEvents });
   const server = app.listen(config.apiPort, config.apiHost, () => console.log(`API listening on http://${config.apiHost}:${config.apiPort}`));
   const stop = () => {
     server.close(async () => {

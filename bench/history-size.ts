@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
-import type { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { chinaYear } from '../lib/dates';
 import { eventually, startStack } from '../test/helpers/stack';
 
@@ -77,17 +77,21 @@ async function assessment(units: number): Promise<void> {
     await eventually(async () => (await s.db.assessment.findUnique({ where: { id } }))?.status === 'COMPLETED', 600_000);
     await s.env.client.workflow.getHandle(id).result();
 
-    const parent = measure(`assessment of ${assessed.length} units (the assessment workflow)`, await historyOf(s.env.client, id));
+    // a history page may pass gRPC's default 4 MB (the assessment's did, before the lean payloads)
+    const connection = await Connection.connect({ address: s.env.address, channelArgs: { 'grpc.max_receive_message_length': 256 * 1024 * 1024 } });
+    const client = new Client({ connection, namespace: s.env.namespace ?? 'default' });
+    const parent = measure(`assessment of ${assessed.length} units (the assessment workflow)`, await historyOf(client, id));
     let childEvents = 0;
     let childBytes = 0;
     const rows = await s.db.procedure.findMany({ where: { type: 'self-summary', year, subjectId: { in: assessed.map((u) => u.id) } } });
     for (const row of rows) {
-      const m = measure(row.workflowId, await historyOf(s.env.client, row.workflowId));
+      const m = measure(row.workflowId, await historyOf(client, row.workflowId));
       childEvents += m.events;
       childBytes += m.bytes;
     }
     console.log(JSON.stringify(parent));
     console.log(JSON.stringify({ name: `its ${rows.length} self-summary cases, together`, events: childEvents, bytes: childBytes }));
+    await connection.close();
   } finally {
     await s.stop();
   }

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../lib/prisma';
 import { Prisma } from '../generated/prisma/client';
-import { PROCEDURE_TYPES, ProcedureDefinition, type ProcedureType } from '../workflows/procedure/definition';
+import { ProcedureDefinition, ProcedureType, subjectOf, type SubjectSpec } from '../workflows/procedure/definition';
 import { AssessmentDefinition } from '../workflows/assessment/definition';
 
 export class DefinitionError extends Error {
@@ -34,10 +34,13 @@ export function parseDefinition(document: unknown, source = 'definition'): Proce
   return result.data;
 }
 
-/** Procedure definitions live in folders named after their procedure type. */
+/** Folders that hold other documents than procedure definitions. */
+const NOT_PROCEDURES = ['assessment'];
+
+/** Procedure definitions live in folders named after their procedure type: a new folder is a new type. */
 function procedureFiles(dir: string): string[] {
   return readdirSync(dir)
-    .filter((name) => (PROCEDURE_TYPES as readonly string[]).includes(name))
+    .filter((name) => !NOT_PROCEDURES.includes(name) && ProcedureType.safeParse(name).success && statSync(join(dir, name)).isDirectory())
     .flatMap((name) => jsonFiles(join(dir, name)));
 }
 
@@ -114,6 +117,13 @@ export class DefinitionStore {
       console.error(`definitions: ${err.message}; it is ignored`);
       return [];
     }
+  }
+
+  /** What a procedure type is about, from its national (or else any) newest definition; undefined for no such type. */
+  async subjectOf(procedureType: ProcedureType): Promise<SubjectSpec | undefined> {
+    const ofType = (await this.all()).filter((d) => d.procedureType === procedureType).sort((a, b) => b.version - a.version);
+    const def = ofType.find((d) => d.profile === 'national') ?? ofType[0];
+    return def && subjectOf(def);
   }
 
   /** The newest version for a profile, falling back to the national default. */

@@ -8,6 +8,7 @@ const Config = z.object({
   API_HOST: z.string().min(1).default('127.0.0.1'),
   DECISION_WAIT_SECONDS: z.coerce.number().int().min(1).max(300).default(30),
   IDEMPOTENCY_RETENTION_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(72),
+  HISTORY_BOUND_EVENTS: z.coerce.number().int().min(100).max(50_000).default(10_000),
 });
 
 export interface AppConfig {
@@ -21,6 +22,8 @@ export interface AppConfig {
   decisionWaitMs: number;
   /** how long a stored Idempotency-Key response is replayed before the hourly purge forgets it */
   idempotencyRetentionHours: number;
+  /** a case whose workflow history passes this many events continues as new at its next stage */
+  historyBoundEvents: number;
 }
 
 /** Reads the environment once, refusing to start on a bad value (and never echoing secrets). */
@@ -38,5 +41,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     apiHost: parsed.data.API_HOST,
     decisionWaitMs: parsed.data.DECISION_WAIT_SECONDS * 1000,
     idempotencyRetentionHours: parsed.data.IDEMPOTENCY_RETENTION_HOURS,
+    historyBoundEvents: parsed.data.HISTORY_BOUND_EVENTS,
   };
 }

@@ -150,14 +150,12 @@ const FIXTURES: Record<string, () => Promise<Fixture[]>> = {
   'GET /healthz': async () => [{ path: '/healthz', check: (_p, res) => expect(res.body).toEqual({ ok: true }) }],
   'GET /readyz': async () => [{ path: '/readyz', check: (_p, res) => expect(res.body.ok).toBe(true) }],
   'GET /me': async () => [{ path: '/me', check: (p, res) => expect(res.body).toMatchObject({ personId: p.personId, orgUnitId: p.orgUnitId, role: p.role }) }],
-  'POST /procedures/household-exit': async () => [
-    { path: '/procedures/household-exit', body: { householdId: w.freshHouseholds[0], year: w.year }, target: { path: village1().path, startedBy: startedByOf('household-exit') } },
-  ],
-  'POST /procedures/village-exit': async () => [
-    { path: '/procedures/village-exit', body: { villageId: village1().id, year: w.year }, target: { path: village1().path, startedBy: startedByOf('village-exit') } },
-  ],
-  'POST /procedures/county-exit': async () => [
-    { path: '/procedures/county-exit', body: { countyId: w.t1.county.id, year: w.year }, target: { path: w.t1.county.path, startedBy: startedByOf('county-exit') } },
+  // one route for every type: the exits (with the field names they took before) and an inspection
+  'POST /procedures/:procedureType': async () => [
+    { label: 'household-exit', path: '/procedures/household-exit', body: { householdId: w.freshHouseholds[0], year: w.year }, target: { path: village1().path, startedBy: startedByOf('household-exit') } },
+    { label: 'village-exit', path: '/procedures/village-exit', body: { villageId: village1().id, year: w.year }, target: { path: village1().path, startedBy: startedByOf('village-exit') } },
+    { label: 'county-exit', path: '/procedures/county-exit', body: { countyId: w.t1.county.id, year: w.year }, target: { path: w.t1.county.path, startedBy: startedByOf('county-exit') } },
+    { label: 'annual-inspection', path: '/procedures/annual-inspection', body: { subjectId: w.t1.county.id, year: w.year }, target: { path: w.t1.county.path, startedBy: startedByOf('annual-inspection') } },
   ],
   'POST /procedures/household-exit/bulk': async () => [
     {

@@ -119,8 +119,9 @@ describe('every definition keeps the mandatory stages of its procedure type', ()
 
   test('the requirements are declared per procedure type, as data with their seed articles', () => {
     for (const type of ['household-exit', 'village-exit', 'county-exit'] as const) {
-      expect(MANDATORY_STAGES[type].length).toBeGreaterThanOrEqual(4);
-      for (const r of MANDATORY_STAGES[type]) {
+      const requirements = MANDATORY_STAGES[type] ?? [];
+      expect(requirements.length).toBeGreaterThanOrEqual(4);
+      for (const r of requirements) {
         expect(r.label).toMatch(/[\u4e00-\u9fff]/);
         expect(r.basis).toMatch(/\d{3} |2016|\(二十八\)/);
       }
@@ -235,7 +236,7 @@ describe('who enters each figure (item 6)', () => {
 
 describe('cancellation rights (item 10)', () => {
   test('the shipped exits declare who cancels, and a broken rule is refused', () => {
-    for (const def of DefinitionRegistry.loadFrom().all()) {
+    for (const def of DefinitionRegistry.loadFrom().all().filter((d) => d.procedureType.endsWith('-exit'))) {
       expect(def.cancelledBy).toEqual({ roles: ['DEPUTY', 'LEADER'], atOrAbove: 'responsible' });
     }
     expect(pathsOf({ ...clone(), cancelledBy: { roles: [], atOrAbove: 'responsible' } })).toContain('cancelledBy.roles');

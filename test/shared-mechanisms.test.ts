@@ -36,8 +36,9 @@ describe('journal', () => {
     expect(j.confirmed).toBe(3);
   });
 
-  test('a projection that has not completed is sent again with the next (resendUnconfirmed)', async () => {
-    const j = new Journal({ resendUnconfirmed: true });
+  /** A journal with entry 1 in a projection that has not completed, and a second call made. */
+  async function withStalledProjection(resendUnconfirmed: boolean) {
+    const j = new Journal({ resendUnconfirmed });
     const writes: number[][] = [];
     let release!: () => void;
     j.record({ action: 'STARTED' });
@@ -46,30 +47,25 @@ describe('journal', () => {
       await new Promise<void>((r) => (release = r));
     });
     expect(j.inFlight).toBe(1);
-    j.record({ action: 'APPROVED' });
+    if (resendUnconfirmed) j.record({ action: 'APPROVED' });
     await j.project(async (entries) => void writes.push(entries.map((e) => e.seq)));
+    return { j, writes, finish: () => (release(), stuck) };
+  }
+
+  test('a projection that has not completed is sent again with the next (resendUnconfirmed)', async () => {
+    const { j, writes, finish } = await withStalledProjection(true);
     // the second write carries entry 1 again: no gap if the first one never lands
     expect(writes).toEqual([[1], [1, 2]]);
     expect(j.confirmed).toBe(2);
-    release();
-    await stuck;
+    await finish();
     expect(j.confirmed).toBe(2); // a late completion never moves the watermark back
     expect(j.inFlight).toBe(0);
   });
 
   test('without resendUnconfirmed, a call with nothing new waits for nothing', async () => {
-    const j = new Journal({ resendUnconfirmed: false });
-    const writes: number[][] = [];
-    let release!: () => void;
-    j.record({ action: 'STARTED' });
-    const stuck = j.project(async (entries) => {
-      writes.push(entries.map((e) => e.seq));
-      await new Promise<void>((r) => (release = r));
-    });
-    await j.project(async (entries) => void writes.push(entries.map((e) => e.seq)));
+    const { writes, finish } = await withStalledProjection(false);
     expect(writes).toEqual([[1]]);
-    release();
-    await stuck;
+    await finish();
   });
 
   test('a failed projection leaves its entries unconfirmed for the next one', async () => {

@@ -22,9 +22,8 @@ import {
   NotificationQuery,
   OverdueQuery,
   Paging,
-  StartCountyExit,
-  StartHouseholdExit,
-  StartVillageExit,
+  ProcedureTypeParams,
+  StartProcedure,
   StartVillageExits,
 } from './procedures';
 import { IssueTokenBody, TokenParams } from './tokens';
@@ -54,7 +53,7 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export type Auth = 'public' | 'any' | 'self' | 'scope' | 'starter' | 'decision' | 'owner' | 'assessor' | 'provincialAdmin' | 'centralAdmin' | 'profileAdmin';
 
 /** What a route acts on: the org unit of the thing named in its path, query or body decides. */
-export type Target = 'case' | 'household' | 'village' | 'county' | 'assessment' | 'rectification' | 'rectificationItem' | 'notification' | 'token';
+export type Target = 'case' | 'subject' | 'household' | 'village' | 'county' | 'assessment' | 'rectification' | 'rectificationItem' | 'notification' | 'token';
 
 /** Who the workflow admits to a decision (its update validator). */
 export type DecidedBy =
@@ -130,33 +129,14 @@ export const ROUTES: readonly RouteEntry[] = [
   { method: 'GET', path: '/me', module: 'procedures', summary: 'the signed-in person', success: [200], access: SELF },
   {
     method: 'POST',
-    path: '/procedures/household-exit',
+    path: '/procedures/:procedureType',
     module: 'procedures',
-    summary: 'start a household exit (贫困户退出)',
-    body: StartHouseholdExit,
+    summary: 'start a case of any procedure type (household-exit, village-exit, county-exit, annual-inspection, …): the subject is what the type’s definition names',
+    params: ProcedureTypeParams,
+    body: StartProcedure,
     idempotent: true,
     success: [201, 202],
-    access: { auth: 'starter', target: 'household', outside: 403, zh: '户所在村及其上级单位，按定义的发起人', en: 'the household’s village or a unit above it, as the definition’s startedBy says' },
-  },
-  {
-    method: 'POST',
-    path: '/procedures/village-exit',
-    module: 'procedures',
-    summary: 'start a village exit (贫困村退出)',
-    body: StartVillageExit,
-    idempotent: true,
-    success: [201, 202],
-    access: { auth: 'starter', target: 'village', outside: 403, zh: '该村的上级单位，按定义的发起人（乡镇、县）', en: 'a unit over the village, as the definition’s startedBy says (township, county)' },
-  },
-  {
-    method: 'POST',
-    path: '/procedures/county-exit',
-    module: 'procedures',
-    summary: 'start a county exit (贫困县摘帽)',
-    body: StartCountyExit,
-    idempotent: true,
-    success: [201, 202],
-    access: { auth: 'starter', target: 'county', outside: 403, zh: '该县的分管负责人或主要负责人（按定义）', en: 'the county’s deputy in charge or main leader (per the definition)' },
+    access: { auth: 'starter', target: 'subject', outside: 403, zh: '主体所在单位及其上级单位，按定义的发起人', en: 'the subject’s unit or a unit above it, as the definition’s startedBy says' },
   },
   {
     method: 'POST',

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { chinaYear } from '../../lib/dates';
 import type { Db } from '../../lib/prisma';
 import { CancelBody, IndicatorsBody, ObjectionBody, SignOffBody } from '../../workflows/procedure/contract';
-import type { ProcedureType } from '../../workflows/procedure/definition';
+import { ProcedureType } from '../../workflows/procedure/definition';
 import { principalOf } from '../auth';
 import { idempotent } from '../idempotency';
 import { ApiError } from '../errors';
@@ -17,9 +17,24 @@ import { parse } from '../validate';
 
 export const Year = z.number().int().min(2013).max(2100);
 export const Id = z.string().min(1).max(100);
-export const StartHouseholdExit = z.object({ householdId: Id, year: Year.optional(), comment: z.string().max(2000).optional() }).strict();
-export const StartVillageExit = z.object({ villageId: Id, year: Year.optional(), comment: z.string().max(2000).optional() }).strict();
-export const StartCountyExit = z.object({ countyId: Id, year: Year.optional(), comment: z.string().max(2000).optional() }).strict();
+/**
+ * Any procedure type: the subject is what its definition names (a household, or a unit of a level),
+ * as `subjectId`; `householdId`, `villageId` and `countyId` are the names the exits took before.
+ */
+const SUBJECT_FIELDS = ['subjectId', 'householdId', 'villageId', 'countyId'] as const;
+export const StartProcedure = z
+  .object({
+    subjectId: Id.optional(),
+    householdId: Id.optional(),
+    villageId: Id.optional(),
+    countyId: Id.optional(),
+    year: Year.optional(),
+    comment: z.string().max(2000).optional(),
+  })
+  .strict()
+  .refine((b) => SUBJECT_FIELDS.filter((f) => b[f] !== undefined).length === 1, { message: 'name the subject once: subjectId', path: ['subjectId'] });
+const subjectIdOf = (body: z.infer<typeof StartProcedure>): string => body.subjectId ?? body.householdId ?? body.villageId ?? body.countyId!;
+export const ProcedureTypeParams = z.object({ procedureType: ProcedureType });
 export const StartVillageExits = z
   .object({ villageId: Id, year: Year.optional(), householdIds: z.array(Id).min(1).max(500).optional() })
   .strict();
@@ -52,24 +67,16 @@ export function procedureRoutes(service: ProcedureService, db: Db, notifications
     res.status('pending' in result ? 202 : 201).json(result);
   };
 
-  r.post('/procedures/household-exit', once, async (req, res) => {
-    const body = parse(StartHouseholdExit, req.body, 'body');
-    answerStart(res, await start(req, 'household-exit', body.householdId, body.year, body.comment));
-  });
-
-  r.post('/procedures/village-exit', once, async (req, res) => {
-    const body = parse(StartVillageExit, req.body, 'body');
-    answerStart(res, await start(req, 'village-exit', body.villageId, body.year, body.comment));
-  });
-
-  r.post('/procedures/county-exit', once, async (req, res) => {
-    const body = parse(StartCountyExit, req.body, 'body');
-    answerStart(res, await start(req, 'county-exit', body.countyId, body.year, body.comment));
-  });
-
   r.post('/procedures/household-exit/bulk', once, async (req, res) => {
     const body = parse(StartVillageExits, req.body, 'body');
     res.json(await service.startVillageHouseholdExits(principalOf(req), body.villageId, body.year ?? chinaYear(Date.now()), body.householdIds, key(req)));
+  });
+
+  // every procedure type, shipped or published, by its slug: household-exit, village-exit, county-exit, …
+  r.post('/procedures/:procedureType', once, async (req, res) => {
+    const { procedureType } = parse(ProcedureTypeParams, req.params, 'params');
+    const body = parse(StartProcedure, req.body, 'body');
+    answerStart(res, await start(req, procedureType, subjectIdOf(body), body.year, body.comment));
   });
 
   r.get('/procedures/:caseId', async (req, res) => {

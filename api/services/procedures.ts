@@ -28,12 +28,12 @@ import {
   signOffUpdate,
   statusQuery,
 } from '../../workflows/procedure/contract';
-import { SUBJECT_OF, type OrgLevel, type ProcedureType } from '../../workflows/procedure/definition';
+import { subjectOf, subjectTypeOf, type OrgLevel, type ProcedureType, type SubjectSpec } from '../../workflows/procedure/definition';
 import type { procedureWorkflow } from '../../workflows/procedure/workflow';
 import { Principal, actorOf, assertInScope } from '../auth';
 import { DEFAULT_DECISION_WAIT_MS, decideOn } from './decide';
 import { readJournal } from './journal';
-import { ApiError, conflict, forbidden, notFound } from '../errors';
+import { ApiError, forbidden, notFound } from '../errors';
 
 export interface ProcedureServiceDeps {
   db: Db;
@@ -41,6 +41,8 @@ export interface ProcedureServiceDeps {
   definitions: DefinitionStore;
   /** how long a request waits for a new case to open or a decision to be taken (default 30 s) */
   decisionWaitMs?: number;
+  /** handed to each new case: it continues as new at a stage boundary past this many history events */
+  historyBoundEvents?: number;
 }
 
 export type StartResult =
@@ -68,26 +70,26 @@ export class ProcedureService {
     return this.deps.decisionWaitMs ?? DEFAULT_DECISION_WAIT_MS;
   }
 
-  private async resolveSubject(procedureType: ProcedureType, subjectId: string): Promise<Subject> {
+  /** The subject a definition names (`subject: {kind, level}`): a household, or an org unit of the level. */
+  private async resolveSubject(spec: SubjectSpec, subjectId: string): Promise<Subject> {
     const { db } = this.deps;
-    const type = SUBJECT_OF[procedureType];
-    if (type === 'household') {
+    const type = subjectTypeOf(spec) as ProcedureSubject['type'];
+    if (spec.kind === 'household') {
       const household = await db.household.findUnique({ where: { id: subjectId } });
       if (!household) throw notFound(`household ${subjectId}`);
       const village = await db.orgUnit.findUniqueOrThrow({ where: { id: household.villageId } });
       return {
         subject: { type, id: household.id, name: `${household.headName}户 (${household.registryNo})` },
         unitPath: village.path,
-        ineligible: household.status === 'EXITED' ? 'household has already exited' : undefined,
+        ineligible: spec.notExited && household.status === 'EXITED' ? 'household has already exited' : undefined,
       };
     }
     const unit = await db.orgUnit.findUnique({ where: { id: subjectId } });
-    const level = type === 'village' ? 'VILLAGE' : 'COUNTY';
-    if (!unit || unit.level !== level || unit.department) throw notFound(`${type} ${subjectId}`);
+    if (!unit || unit.level !== spec.level || unit.department) throw notFound(`${type} ${subjectId}`);
     return {
       subject: { type, id: unit.id, name: unit.name },
       unitPath: unit.path,
-      ineligible: unit.exitYear !== null ? `${type} exited in ${unit.exitYear}` : undefined,
+      ineligible: spec.notExited && unit.exitYear !== null ? `${type} exited in ${unit.exitYear}` : undefined,
     };
   }
 
@@ -110,10 +112,17 @@ export class ProcedureService {
   /** Starts a case of a procedure for one subject (a household, a village or a county). */
   async start(me: Principal, procedureType: ProcedureType, subjectId: string, year: number, comment?: string, idempotencyKey?: string): Promise<StartResult> {
     const { temporal, definitions, db } = this.deps;
-    const { subject, unitPath, ineligible } = await this.resolveSubject(procedureType, subjectId);
+    // every profile of a type names the same subject: the type's national (or any) definition says which
+    const spec = await definitions.subjectOf(procedureType);
+    if (!spec) throw notFound(`procedure type ${procedureType}`);
+    const { subject, unitPath, ineligible } = await this.resolveSubject(spec, subjectId);
     assertInScope(me, unitPath);
     const { byLevel, departments, profile, western } = await this.orgContext(unitPath);
     const definition = await definitions.latest(procedureType, profile);
+    const own = subjectOf(definition);
+    if (own.kind !== spec.kind || own.level !== spec.level) {
+      throw new ApiError(409, 'DefinitionMismatch', `the ${profile} ${procedureType} definition names another subject (${own.kind} at ${own.level})`);
+    }
     if (definition.startedBy && (!definition.startedBy.levels.includes(me.orgLevel) || !definition.startedBy.roles.includes(me.role) || me.department)) {
       throw forbidden(`a ${definition.name} case is started by ${definition.startedBy.roles.join('/')} at ${definition.startedBy.levels.join('/')} level`);
     }
@@ -136,6 +145,7 @@ export class ProcedureService {
       comment,
       western,
       departments,
+      ...(this.deps.historyBoundEvents ? { historyBound: this.deps.historyBoundEvents } : {}),
     };
     try {
       // bounded: with Temporal down the client would retry until the request deadline

@@ -11,7 +11,7 @@ import * as wf from '@temporalio/workflow';
 import { FailureType, refuse, validated } from '../shared/refuse';
 import { Journal, type JournalEntry } from '../shared/journal';
 import { ONE_PROJECTION, activities } from '../shared/proxies';
-import { EscalationPolicy, checkpointsOf, rungUnits } from '../shared/ladder';
+import { EscalationPolicy, checkpointsOf, rungUnits, runCheckpoints } from '../shared/ladder';
 import { endOfChinaDate } from '../../lib/dates';
 import { SA } from '../procedure/contract';
 import {
@@ -306,24 +306,19 @@ export async function rectificationWorkflow(input: RectificationInput): Promise<
 
   record('ISSUED', { data: { problems: input.problems, timetable: view.timetable } });
   await project();
-  for (;;) {
-    const next = pending()[0];
-    const finished = input.phases.every((p) => closed.has(p.key)) && delivered('all_items');
-    if (finished) break;
-    if (!next) {
-      await wf.condition(() => delivered('all_items'));
-      continue;
-    }
-    const seen = changes;
-    const wait = next.at - Date.now();
-    if (wait > 0 && (await wf.condition(() => changes !== seen, wait))) {
+  await runCheckpoints({
+    next: () => pending()[0],
+    stopWhen: () => input.phases.every((p) => closed.has(p.key)) && delivered('all_items'),
+    idle: () => wf.condition(() => delivered('all_items')),
+    // a decision may have added items or delivered a phase: what is due is taken again
+    version: () => changes,
+    onChange: project,
+    fire: async (due) => {
+      done.add(due.key);
+      await due.run();
       await project();
-      continue; // a decision may have added items: recompute
-    }
-    done.add(next.key);
-    await next.run();
-    await project();
-  }
+    },
+  });
   view.status = 'COMPLETED';
   view.phase = 'done';
   record('COMPLETED');

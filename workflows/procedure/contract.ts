@@ -120,7 +120,8 @@ export type CancelCommand = z.infer<typeof CancelCommand>;
 
 export const ProcedureSubject = z
   .object({
-    type: z.enum(['household', 'village', 'county', 'unit']),
+    /** `household`, the level of an org unit (`village`, `county`, …), or `unit` (an assessed unit of any level) */
+    type: z.enum(['household', 'unit', 'central', 'province', 'city', 'county', 'township', 'village']),
     id: z.string().min(1),
     /** e.g. the head of household's name and registry number */
     name: z.string().min(1),
@@ -141,6 +142,11 @@ export interface ProcedureInput {
   western?: boolean;
   /** industry department units (by department) under the subject's units, for parallel groups */
   departments?: Record<string, string>;
+  /**
+   * history events after which the case continues as new when it next moves to a stage (default
+   * 10 000; Temporal warns at 10 240 and ends a run at 51 200)
+   */
+  historyBound?: number;
   /** set only by continue-as-new */
   carried?: CaseState;
 }

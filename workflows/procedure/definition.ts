@@ -160,18 +160,64 @@ export type CheckStage = z.infer<typeof CheckStage>;
 export type NoticeStage = z.infer<typeof NoticeStage>;
 export type AutomaticStage = z.infer<typeof AutomaticStage>;
 
-export const PROCEDURE_TYPES = ['household-exit', 'village-exit', 'county-exit', 'self-summary'] as const;
-export const ProcedureType = z.enum(PROCEDURE_TYPES);
+/**
+ * A procedure type is a slug: a new type is a new folder of definitions (or a published
+ * definition), never code. The API starts any of them at `POST /procedures/:procedureType`.
+ */
+export const ProcedureType = z.string().regex(/^[a-z][a-z0-9-]{1,47}$/, 'a lower-case slug, e.g. household-exit');
 export type ProcedureType = z.infer<typeof ProcedureType>;
 
-/** What each procedure is about: a household, a village, a county. */
-export const SUBJECT_OF: Record<ProcedureType, 'household' | 'village' | 'county' | 'unit'> = {
-  'household-exit': 'household',
-  'village-exit': 'village',
-  'county-exit': 'county',
-  /** an assessed unit's self-summary in the annual assessment, started by the assessment */
-  'self-summary': 'unit',
+/** Actions the projection runs when a case starts or is cancelled: an allow-list, never input. */
+export const START_ACTIONS = ['markHouseholdExiting'] as const;
+export const CANCEL_ACTIONS = ['restoreHouseholdPoor'] as const;
+
+/**
+ * What a case is about: a household (registered under a village), or an org unit of a level.
+ * `notExited`: a subject that has exited (a household marked 已脱贫, a unit with an exit year)
+ * cannot have a case — exits are once; an inspection or a report has no such rule.
+ */
+export const SubjectSpec = z
+  .object({
+    kind: z.enum(['household', 'org_unit']),
+    level: OrgLevel,
+    notExited: z.boolean().default(false),
+  })
+  .strict();
+export type SubjectSpec = z.infer<typeof SubjectSpec>;
+
+export const CaseActions = z
+  .object({
+    onStart: z.array(z.enum(START_ACTIONS)).max(5).default([]),
+    onCancel: z.array(z.enum(CANCEL_ACTIONS)).max(5).default([]),
+  })
+  .strict();
+export type CaseActions = z.infer<typeof CaseActions>;
+
+/**
+ * The subjects and actions of the types that predate `subject` and `actions` (definitions inside
+ * older histories, and published rows). The self-summary's subject is any assessed unit.
+ */
+const LEGACY_TYPES: Record<string, { subject: SubjectSpec; actions: CaseActions }> = {
+  'household-exit': {
+    subject: { kind: 'household', level: 'VILLAGE', notExited: true },
+    actions: { onStart: ['markHouseholdExiting'], onCancel: ['restoreHouseholdPoor'] },
+  },
+  'village-exit': { subject: { kind: 'org_unit', level: 'VILLAGE', notExited: true }, actions: { onStart: [], onCancel: [] } },
+  'county-exit': { subject: { kind: 'org_unit', level: 'COUNTY', notExited: true }, actions: { onStart: [], onCancel: [] } },
 };
+
+/** A definition's subject (older ones: by their type). */
+export function subjectOf(def: Pick<ProcedureDefinition, 'procedureType' | 'subjectLevel' | 'subject'>): SubjectSpec {
+  return def.subject ?? LEGACY_TYPES[def.procedureType]?.subject ?? { kind: 'org_unit', level: def.subjectLevel, notExited: false };
+}
+
+/** A definition's start and cancel actions (older ones: by their type). */
+export function actionsOf(def: Pick<ProcedureDefinition, 'procedureType' | 'actions'>): CaseActions {
+  return def.actions ?? LEGACY_TYPES[def.procedureType]?.actions ?? { onStart: [], onCancel: [] };
+}
+
+/** How a subject is named in figures and case rows: `household`, or the unit's level (`village`, `county`). */
+export const subjectTypeOf = (subject: SubjectSpec): string => (subject.kind === 'household' ? 'household' : subject.level.toLowerCase());
 
 /** One level (of the case's org path) and roles: who may do something on a case. */
 const LevelsAndRoles = z.object({ levels: z.array(OrgLevel).min(1), roles: z.array(Role).min(1) }).strict();
@@ -380,7 +426,7 @@ const COUNTY_EXIT_REQUIREMENTS: StageRequirement[] = [
  * shipped variant meets them (Shanxi's township approves a household exit, 000 篇三 第四十条; Jilin
  * adds inspections; Gansu adds the industry departments), a one-stage exit does not.
  */
-export const MANDATORY_STAGES: Record<ProcedureType, StageRequirement[]> = {
+export const MANDATORY_STAGES: Partial<Record<ProcedureType, StageRequirement[]>> = {
   'household-exit': HOUSEHOLD_EXIT_REQUIREMENTS,
   'village-exit': VILLAGE_EXIT_REQUIREMENTS,
   'county-exit': COUNTY_EXIT_REQUIREMENTS,
@@ -411,6 +457,10 @@ export const ProcedureDefinition = z
     procedureType: ProcedureType,
     name: z.string().min(1).max(60),
     subjectLevel: OrgLevel,
+    /** what a case is about (required for a new type; older types fall back to `subjectOf`) */
+    subject: SubjectSpec.optional(),
+    /** what the projection does to the subject when a case starts or is cancelled */
+    actions: CaseActions.optional(),
     basis: z.array(z.string().max(200)).default([]),
     /** who may start a case: the org levels and roles (any person in scope when absent) */
     startedBy: z.object({ levels: z.array(OrgLevel).min(1), roles: z.array(Role).min(1) }).strict().optional(),
@@ -426,6 +476,18 @@ export const ProcedureDefinition = z
   })
   .strict()
   .superRefine((def, ctx) => {
+    if (!def.subject && !LEGACY_TYPES[def.procedureType] && def.procedureType !== 'self-summary') {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['subject'], message: 'a procedure type needs its subject: {kind: household|org_unit, level}' });
+    }
+    if (def.subject && def.subject.level !== def.subjectLevel) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['subject', 'level'], message: `must be the subjectLevel (${def.subjectLevel})` });
+    }
+    if ((def.actions?.onStart.length || def.actions?.onCancel.length) && subjectOf(def).kind !== 'household') {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['actions'], message: 'the start and cancel actions act on a household: the subject must be one' });
+    }
+    if (def.subject?.kind === 'household' && def.subject.level !== 'VILLAGE') {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['subject', 'level'], message: 'households are registered under villages: VILLAGE' });
+    }
     for (const problem of mandatoryStageProblems(def)) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['stages', 'mandatory', problem.key], message: problem.message });
     }

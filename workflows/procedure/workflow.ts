@@ -16,7 +16,6 @@
 import * as wf from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/workflow';
 import {
-  Actor,
   CancelCommand,
   CaseState,
   CaseSummary,
@@ -39,23 +38,16 @@ import {
   AutomaticStage,
   CheckStage,
   NoticeStage,
-  ORG_LEVELS,
-  OrgLevel,
-  ParallelStage,
-  SignoffStage,
   Stage,
   dueAfter,
   escalationFor,
   evaluateRules,
-  cancellationRuleOf,
-  indicatorDeclarations,
-  isAtOrAbove,
-  levelIn,
-  rangeProblem,
+  actionsOf,
 } from './definition';
 import { findTextProblems } from '../shared/text';
-import { FailureType, refuse, validated } from '../shared/refuse';
+import { FailureType, validated } from '../shared/refuse';
 import { Journal } from '../shared/journal';
+import { CaseRules, type Decidable } from './rules';
 import type { ProcedureSnapshot } from '../../activities/projection';
 import { ONE_PROJECTION, activities } from '../shared/proxies';
 import { Checkpoint, checkpointsOf, rungUnits, runLadder } from '../shared/ladder';
@@ -66,12 +58,15 @@ const { projectJournal, projectCase, notify, runAutomaticAction, computeDeadline
 export const PATCHES = {
   /** tell the responsible units of a sign-off or parallel stage that a task has arrived */
   notifyOnStageEntry: 'notify-on-stage-entry',
+  /** continue as new when the history passes `historyBound` events, not only when Temporal suggests it */
+  continueAsNewAtBound: 'continue-as-new-at-bound',
 } as const;
+
+/** History events after which a case continues as new at its next stage (ProcedureInput.historyBound). */
+const DEFAULT_HISTORY_BOUND = 10_000;
 
 /** How many history entries a continued run carries (all of them are already projected). */
 const CARRIED_HISTORY = 50;
-
-type Decidable = SignoffStage | ParallelStage;
 
 export async function procedureWorkflow(input: ProcedureInput): Promise<CaseSummary> {
   // An input the projection could not store would lock the subject's case for the year: fail at once.
@@ -99,40 +94,18 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseSumm
   // ---- helpers ------------------------------------------------------------------------------
 
   const nowIso = () => new Date(Date.now()).toISOString();
-  const currentStage = (): Stage => def.stages[state.stageIndex];
-  const unitAt = (level: OrgLevel): string => {
-    const id = input.orgPath[level];
-    if (!id) throw ApplicationFailure.nonRetryable(`case has no org unit at level ${level}`, FailureType.InvalidInput);
-    return id;
-  };
-  /** the unit one level up (a province's is the central leading group), or the unit itself at the top */
-  const parentUnitOf = (level: OrgLevel): string => {
-    const above = ORG_LEVELS[ORG_LEVELS.indexOf(level) - 1];
-    return (above && input.orgPath[above]) || unitAt(level);
-  };
-  const branchUnit = (department: string): string => {
-    const id = input.departments?.[department];
-    if (!id) throw ApplicationFailure.nonRetryable(`case has no ${department} department unit`, FailureType.InvalidInput);
-    return id;
-  };
-  const signedBranches = (stage: ParallelStage): string[] => state.branchSigned?.[stage.key] ?? [];
-  const unsignedBranches = (stage: ParallelStage) => stage.branches.filter((b) => !signedBranches(stage).includes(b.key));
-  /** the units that still have to act on a stage */
-  const pendingUnits = (stage: Stage): string[] =>
-    stage.kind === 'signoff' ? [unitAt(stage.level)] : stage.kind === 'parallel' ? unsignedBranches(stage).map((b) => branchUnit(b.department)) : [];
-  const rolesOf = (stage: Stage) =>
-    stage.kind === 'signoff' ? stage.roles : stage.kind === 'parallel' ? [...new Set(stage.branches.flatMap((b) => b.roles))] : [];
-  const durationOf = (stage: Stage) => (stage.kind === 'signoff' || stage.kind === 'parallel' ? stage.due : stage.kind === 'notice' ? stage.duration : undefined);
+  /** where the case stands and which decisions it admits: plain code over this state */
+  const rules = new CaseRules(def, input, state);
 
   function record(action: HistoryAction, stage: Stage, extra: Partial<HistoryEntry> = {}): HistoryEntry {
     return journal.record({ action, stageKey: stage.key, stageName: stage.name, round: state.round, ...extra });
   }
 
   function upsertStageAttributes(): void {
-    const stage = currentStage();
+    const stage = rules.currentStage();
     wf.upsertSearchAttributes([
       { key: SA.currentStage, value: state.status === 'ACTIVE' ? stage.key : state.status },
-      { key: SA.responsibleOrgUnit, value: state.status === 'ACTIVE' ? unitAt(stage.level) : null },
+      { key: SA.responsibleOrgUnit, value: state.status === 'ACTIVE' ? rules.unitAt(stage.level) : null },
       { key: SA.dueAt, value: state.status === 'ACTIVE' && state.dueAt ? new Date(state.dueAt) : null },
       { key: SA.overdue, value: state.overdue },
     ]);
@@ -144,7 +117,7 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseSumm
       data: {
         kind: stage.kind,
         level: stage.level,
-        responsibleOrgUnitId: unitAt(stage.level),
+        responsibleOrgUnitId: rules.unitAt(stage.level),
         dueAt: state.dueAt,
         ...(state.dueProvisional ? { dueProvisional: true } : {}),
       },
@@ -162,7 +135,7 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseSumm
       state.closedAt = nowIso();
       state.dueAt = undefined;
       state.overdue = false;
-      record('COMPLETED', currentStage());
+      record('COMPLETED', rules.currentStage());
       upsertStageAttributes();
       return;
     }
@@ -180,7 +153,7 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseSumm
       state.branchSigned = { ...state.branchSigned, [stage.key]: state.keptBranches?.[stage.key] ?? [] };
       if (state.keptBranches) delete state.keptBranches[stage.key];
     }
-    const duration = durationOf(stage);
+    const duration = rules.durationOf(stage);
     if (duration && 'calendar' in duration && duration.calendar === 'working') {
       state.dueAt = undefined;
       state.entered = false;
@@ -192,7 +165,7 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseSumm
 
   /** Opens a stage whose deadline counts official working days. */
   async function openStage(stage: Stage, round: number): Promise<void> {
-    const duration = durationOf(stage);
+    const duration = rules.durationOf(stage);
     if (!duration || !('calendar' in duration) || duration.calendar !== 'working') {
       state.entered = true; // a state carried from before this field was kept
       return;
@@ -209,7 +182,6 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseSumm
     if (!state.entered) await wf.condition(() => state.entered || state.status !== 'ACTIVE');
   }
 
-  const indexOf = (key: string): number => def.stages.findIndex((s) => s.key === key);
 
   /** Hands the unconfirmed history entries and the current snapshot to the projection. */
   async function project(): Promise<void> {
@@ -230,6 +202,7 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseSumm
       subject: input.subject,
       year: input.year,
       snapshot: summary(),
+      actions: actionsOf(def),
       ...(withOpening
         ? {
             opening: {
@@ -238,7 +211,7 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseSumm
               definitionId: def.id,
               definitionVersion: def.version,
               profile: def.profile,
-              subjectOrgUnitId: unitAt(def.subjectLevel),
+              subjectOrgUnitId: rules.unitAt(def.subjectLevel),
               startedBy: input.startedBy,
               startedAt: state.history.find((e) => e.action === 'STARTED')?.at,
             },
@@ -253,7 +226,7 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseSumm
   }
 
   function view(withHistory = true): CaseView {
-    const stage = currentStage();
+    const stage = rules.currentStage();
     return {
       caseId: input.caseId,
       definitionId: def.id,
@@ -268,22 +241,22 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseSumm
               name: stage.name,
               kind: stage.kind,
               level: stage.level,
-              responsibleOrgUnitId: unitAt(stage.level),
-              roles: rolesOf(stage),
+              responsibleOrgUnitId: rules.unitAt(stage.level),
+              roles: rules.rolesOf(stage),
               round: state.round,
               enteredAt: state.stageEnteredAt,
               dueAt: state.dueAt,
               overdue: state.overdue,
               escalationLevel: state.escalationLevel,
               dueProvisional: state.dueProvisional ?? false,
-              pendingOrgUnitIds: pendingUnits(stage),
+              pendingOrgUnitIds: rules.pendingUnits(stage),
               ...(stage.kind === 'parallel'
                 ? {
                     branches: stage.branches.map((b) => ({
                       key: b.key,
                       name: b.name,
-                      orgUnitId: branchUnit(b.department),
-                      signed: signedBranches(stage).includes(b.key),
+                      orgUnitId: rules.branchUnit(b.department),
+                      signed: rules.signedBranches(stage).includes(b.key),
                     })),
                   }
                 : {}),
@@ -294,142 +267,13 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseSumm
     };
   }
 
-  // ---- decisions ------------------------------------------------------------------------------
-
-  function assertActive(): void {
-    if (state.status !== 'ACTIVE') refuse(FailureType.CaseClosed, `case is ${state.status.toLowerCase()}`);
-  }
-
-  function assertActorInCase(actor: Actor): void {
-    if (!Object.values(input.orgPath).includes(actor.orgUnitId)) {
-      refuse(FailureType.WrongOrgUnit, 'actor does not belong to a unit responsible for this case');
-    }
-  }
-
-  function validateSignOff(cmd: SignOffCommand): Decidable {
-    if (!SignOffCommand.safeParse(cmd).success) refuse(FailureType.InvalidInput, 'malformed sign-off');
-    assertActive();
-    const stage = currentStage();
-    if (cmd.stageKey !== stage.key) {
-      const target = indexOf(cmd.stageKey);
-      if (target < 0) refuse(FailureType.WrongStage, `procedure has no stage "${cmd.stageKey}"`);
-      if (target < state.stageIndex) refuse(FailureType.AlreadyDecided, `stage "${cmd.stageKey}" is already signed`);
-      refuse(FailureType.WrongStage, `case is at stage "${stage.key}", not "${cmd.stageKey}"`);
-    }
-    if (stage.kind !== 'signoff' && stage.kind !== 'parallel') {
-      refuse(FailureType.WrongStage, `stage "${stage.key}" is a ${stage.kind} stage, not a sign-off`);
-    }
-    let roles = stage.kind === 'signoff' ? stage.roles : [];
-    let unit = unitAt(stage.level);
-    if (stage.kind === 'parallel') {
-      const branch = stage.branches.find((b) => b.key === cmd.branchKey);
-      if (!branch) refuse(FailureType.InvalidInput, `a branch is required: one of ${stage.branches.map((b) => b.key).join(', ')}`);
-      if (signedBranches(stage).includes(branch.key)) refuse(FailureType.AlreadyDecided, `branch "${branch.key}" is already signed`);
-      roles = branch.roles;
-      unit = branchUnit(branch.department);
-    } else if (cmd.branchKey !== undefined) {
-      refuse(FailureType.InvalidInput, `stage "${stage.key}" has no branches`);
-    }
-    if (cmd.actor.orgUnitId !== unit) refuse(FailureType.WrongOrgUnit, `stage "${stage.key}" must be signed by its responsible unit`);
-    if (!roles.includes(cmd.actor.role)) refuse(FailureType.WrongRole, `stage "${stage.key}" must be signed by ${roles.join(' or ')}`);
-    if (cmd.decision === 'reject' && !stage.onReject) refuse(FailureType.NotRejectable, `stage "${stage.key}" cannot be rejected`);
-    if (cmd.decision === 'approve' && stage.kind === 'signoff') {
-      const missing = stage.confirmations.filter((c) => !cmd.confirmations.includes(c.key));
-      if (missing.length) {
-        refuse(FailureType.MissingConfirmation, `missing confirmations: ${missing.map((c) => `${c.key} (${c.label})`).join(', ')}`);
-      }
-      // definitions inside older histories predate `indicators`
-      const figures = (stage.indicators ?? []).filter((i) => cmd.indicators?.[i.key] === undefined);
-      if (figures.length) {
-        refuse(FailureType.MissingIndicators, `missing figures: ${figures.map((i) => `${i.key} (${i.label})`).join(', ')}`);
-      }
-    }
-    return stage;
-  }
-
-  /**
-   * Figures that go with an approval: only those the stage asks for (the projection stores each as
-   * the subject's figure), each within its declared range. Validator only: the handler's re-check
-   * (validateSignOff) must keep accepting what older versions accepted, so that histories replay.
-   */
-  function validateSignOffFigures(cmd: SignOffCommand): void {
-    const stage = currentStage();
-    if (cmd.decision === 'approve' && cmd.indicators) {
-      const asked = stage.kind === 'signoff' ? (stage.indicators ?? []) : [];
-      if (Object.keys(cmd.indicators).some((k) => !asked.some((i) => i.key === k))) {
-        refuse(FailureType.InvalidInput, asked.length ? `stage "${stage.key}" takes only the figures ${asked.map((i) => i.key).join(', ')}` : `stage "${stage.key}" takes no figures`);
-      }
-      const declared = indicatorDeclarations(def);
-      for (const i of asked) {
-        const declaration = declared.find((d) => d.key === i.key);
-        const problem = declaration && rangeProblem(declaration, cmd.indicators[i.key]);
-        if (problem) refuse(FailureType.InvalidInput, problem);
-      }
-    }
-  }
-
-  function validateObjection(cmd: ObjectionCommand): NoticeStage {
-    if (!ObjectionCommand.safeParse(cmd).success) refuse(FailureType.InvalidInput, 'malformed objection');
-    assertActive();
-    assertActorInCase(cmd.actor);
-    const stage = currentStage();
-    if (stage.kind !== 'notice' || !state.dueAt || Date.now() >= Date.parse(state.dueAt)) {
-      refuse(FailureType.NoticeNotOpen, 'no public notice is open on this case');
-    }
-    return stage;
-  }
-
-  /** The level of the actor's unit in the case's org path (after assertActorInCase). */
-  function actorLevel(actor: Actor): OrgLevel {
-    const level = levelIn(input.orgPath, actor.orgUnitId);
-    if (!level) refuse(FailureType.WrongOrgUnit, 'actor does not belong to a unit responsible for this case');
-    return level;
-  }
-
-  function validateIndicators(cmd: IndicatorsCommand): void {
-    if (!IndicatorsCommand.safeParse(cmd).success) refuse(FailureType.InvalidInput, 'malformed figures');
-    assertActive();
-    assertActorInCase(cmd.actor);
-    // each figure is entered by the levels and roles the definition declares, never by the subject's
-    // own unit; definitions of older histories get conservative declarations (indicatorDeclarations)
-    const declared = indicatorDeclarations(def);
-    const level = actorLevel(cmd.actor);
-    for (const [key, value] of Object.entries(cmd.values)) {
-      const declaration = declared.find((d) => d.key === key);
-      if (!declaration) refuse(FailureType.InvalidInput, `this procedure takes only the figures ${declared.map((d) => d.key).join(', ') || '(none)'}`);
-      const { label, enteredBy } = declaration;
-      if (!enteredBy.levels.includes(level)) {
-        refuse(FailureType.WrongOrgUnit, `${label} (${key}) is entered at ${enteredBy.levels.join(' or ') || 'no level'}, not by the ${level} unit`);
-      }
-      if (!enteredBy.roles.includes(cmd.actor.role)) refuse(FailureType.WrongRole, `${label} (${key}) is entered by ${enteredBy.roles.join(' or ')}`);
-      const problem = rangeProblem(declaration, value);
-      if (problem) refuse(FailureType.InvalidInput, problem);
-    }
-  }
-
-  function validateCancel(cmd: CancelCommand): void {
-    if (!CancelCommand.safeParse(cmd).success) refuse(FailureType.InvalidInput, 'malformed cancellation');
-    assertActive();
-    assertActorInCase(cmd.actor);
-    // the definition says who cancels (older ones: DEPUTY/LEADER of the responsible unit or above)
-    const rule = cancellationRuleOf(def);
-    const floor = rule.atOrAbove === 'responsible' ? currentStage().level : rule.atOrAbove;
-    if (!isAtOrAbove(actorLevel(cmd.actor), floor)) {
-      refuse(
-        FailureType.WrongOrgUnit,
-        rule.atOrAbove === 'responsible'
-          ? `the case waits on the ${floor} level: only its unit or a unit above it may cancel it`
-          : `only a unit at the ${floor} level or above may cancel this case`,
-      );
-    }
-    if (!rule.roles.includes(cmd.actor.role)) refuse(FailureType.WrongRole, `only ${rule.roles.join(' or ')} may cancel this case`);
-  }
+  // ---- decisions (the rules are workflows/procedure/rules.ts) ------------------------------------
 
   wf.setHandler(
     signOffUpdate,
     async (cmd) => {
       await untilOpened();
-      const stage = validateSignOff(cmd); // again: another update may have moved the case since validation
+      const stage = rules.validateSignOff(cmd); // again: another update may have moved the case since validation
       const common = { actor: cmd.actor, comment: cmd.comment, attachments: cmd.attachments };
       const branch = stage.kind === 'parallel' ? { branch: cmd.branchKey } : {};
       if (cmd.decision === 'approve') {
@@ -438,8 +282,8 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseSumm
           data: { confirmations: cmd.confirmations, ...branch, ...(cmd.indicators ? { indicators: cmd.indicators } : {}) },
         });
         if (stage.kind === 'parallel') {
-          state.branchSigned = { ...state.branchSigned, [stage.key]: [...signedBranches(stage), cmd.branchKey!] };
-          if (unsignedBranches(stage).length === 0) goTo(state.stageIndex + 1);
+          state.branchSigned = { ...state.branchSigned, [stage.key]: [...rules.signedBranches(stage), cmd.branchKey!] };
+          if (rules.unsignedBranches(stage).length === 0) goTo(state.stageIndex + 1);
         } else {
           goTo(state.stageIndex + 1);
         }
@@ -447,9 +291,9 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseSumm
         const returnTo = stage.onReject!.returnTo;
         record('REJECTED', stage, { ...common, data: { returnTo, ...branch } });
         if (stage.kind === 'parallel' && stage.onReject.keepSignatures) {
-          state.keptBranches = { ...state.keptBranches, [stage.key]: signedBranches(stage) };
+          state.keptBranches = { ...state.keptBranches, [stage.key]: rules.signedBranches(stage) };
         }
-        goTo(indexOf(returnTo));
+        goTo(rules.indexOf(returnTo));
       }
       await untilOpened();
       await project();
@@ -457,8 +301,8 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseSumm
     },
     {
       validator: validated((cmd: SignOffCommand) => {
-        validateSignOff(cmd);
-        validateSignOffFigures(cmd);
+        rules.validateSignOff(cmd);
+        rules.validateSignOffFigures(cmd);
       }),
     },
   );
@@ -466,7 +310,7 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseSumm
   wf.setHandler(
     objectionUpdate,
     async (cmd) => {
-      const stage = validateObjection(cmd);
+      const stage = rules.validateObjection(cmd);
       const returnTo = stage.onObjection.returnTo;
       record('OBJECTION', stage, {
         actor: cmd.actor,
@@ -474,19 +318,19 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseSumm
         attachments: cmd.attachments,
         data: { objectorName: cmd.objectorName, returnTo, objectionId: wf.currentUpdateInfo()?.id },
       });
-      goTo(indexOf(returnTo));
+      goTo(rules.indexOf(returnTo));
       await untilOpened();
       await project();
       return summary();
     },
-    { validator: validated(validateObjection) },
+    { validator: validated((cmd: ObjectionCommand) => rules.validateObjection(cmd)) },
   );
 
   wf.setHandler(
     indicatorsUpdate,
     async (cmd) => {
-      assertActive(); // the validator's verdict holds: nothing ran since (its rules stay out of replay)
-      record('INDICATORS_SUBMITTED', currentStage(), {
+      rules.assertActive(); // the validator's verdict holds: nothing ran since (its rules stay out of replay)
+      record('INDICATORS_SUBMITTED', rules.currentStage(), {
         actor: cmd.actor,
         comment: cmd.comment,
         data: { values: cmd.values, source: cmd.source },
@@ -495,21 +339,21 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseSumm
       state.recheckRequested = (state.recheckRequested ?? 0) + 1;
       return summary();
     },
-    { validator: validated(validateIndicators) },
+    { validator: validated((cmd: IndicatorsCommand) => rules.validateIndicators(cmd)) },
   );
 
   wf.setHandler(
     cancelUpdate,
     async (cmd) => {
-      assertActive(); // the validator's verdict holds: nothing ran since (its rules stay out of replay)
+      rules.assertActive(); // the validator's verdict holds: nothing ran since (its rules stay out of replay)
       state.status = 'CANCELLED';
       state.closedAt = nowIso();
-      record('CANCELLED', currentStage(), { actor: cmd.actor, comment: cmd.reason });
+      record('CANCELLED', rules.currentStage(), { actor: cmd.actor, comment: cmd.reason });
       upsertStageAttributes();
       await project();
       return summary();
     },
-    { validator: validated(validateCancel) },
+    { validator: validated((cmd: CancelCommand) => rules.validateCancel(cmd)) },
   );
 
   wf.setHandler(openedUpdate, async () => {
@@ -523,14 +367,14 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseSumm
 
   async function fire(stage: Decidable, cp: Checkpoint, round: number): Promise<void> {
     const policy = escalationFor(def, stage);
-    const responsible = pendingUnits(stage);
+    const responsible = rules.pendingUnits(stage);
     if (cp.kind === 'reminder') {
       const sent = await notify({
         caseId: input.caseId,
         kind: 'REMINDER',
         dedupeKey: `${input.caseId}:${round}:reminder:${cp.n}`,
         orgUnitIds: responsible,
-        roles: rolesOf(stage),
+        roles: rules.rolesOf(stage),
         title: `待办提醒：${input.subject.name}「${stage.name}」将于 ${state.dueAt!.slice(0, 10)} 到期`,
         body: `${def.name}（${input.subject.name}）的「${stage.name}」尚未办理，办理时限为 ${state.dueAt}。`,
       });
@@ -545,7 +389,7 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseSumm
     }
     const rung = policy.ladder[cp.n - 1];
     // a parallel group's "one level up" is the unit its departments belong to
-    const { orgUnitIds } = rungUnits(rung, { responsible, above: stage.kind === 'parallel' ? unitAt(stage.level) : parentUnitOf(stage.level) });
+    const { orgUnitIds } = rungUnits(rung, { responsible, above: stage.kind === 'parallel' ? rules.unitAt(stage.level) : rules.parentUnitOf(stage.level) });
     const sent = await notify({
       caseId: input.caseId,
       kind: 'ESCALATION',
@@ -628,13 +472,13 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseSumm
   async function announce(stage: Decidable, round: number): Promise<void> {
     if (state.announcedRound === round || !wf.patched(PATCHES.notifyOnStageEntry)) return;
     state.announcedRound = round;
-    const orgUnitIds = pendingUnits(stage);
+    const orgUnitIds = rules.pendingUnits(stage);
     const sent = await notify({
       caseId: input.caseId,
       kind: 'TASK',
       dedupeKey: `${input.caseId}:${round}:task`,
       orgUnitIds,
-      roles: rolesOf(stage),
+      roles: rules.rolesOf(stage),
       title: `新待办：${input.subject.name}「${stage.name}」`,
       body: `${def.name}（${input.subject.name}）已进入「${stage.name}」，请于 ${state.dueAt ?? '规定时限'} 前办理。`,
     });
@@ -650,7 +494,7 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseSumm
   }
 
   while (state.status === 'ACTIVE') {
-    const stage = currentStage();
+    const stage = rules.currentStage();
     const round = state.round;
     if (!state.entered) {
       await openStage(stage, round);
@@ -673,7 +517,9 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseSumm
         await runAutomatic(stage, round);
         break;
     }
-    if (state.status === 'ACTIVE' && wf.workflowInfo().continueAsNewSuggested) {
+    const info = wf.workflowInfo();
+    const pastBound = () => info.historyLength > (input.historyBound ?? DEFAULT_HISTORY_BOUND) && wf.patched(PATCHES.continueAsNewAtBound);
+    if (state.status === 'ACTIVE' && (info.continueAsNewSuggested || pastBound())) {
       await wf.condition(wf.allHandlersFinished);
       await project();
       const carry = journal.carry(CARRIED_HISTORY);

@@ -94,10 +94,50 @@ export const isFired = (cp: Checkpoint, progress: LadderProgress): boolean =>
   cp.kind === 'reminder' ? cp.n <= progress.remindersSent : cp.n <= progress.escalationLevel;
 
 /**
- * Waits for each checkpoint not yet fired and fires it, unless `settled` turns true first.
- * Returns true when settled, false when every checkpoint has fired. `fire` records its progress.
- *
- * `minimumWaitMs` keeps the timer of runs recorded when a past checkpoint still waited 1 ms.
+ * The one runner of deadlines: waits for the next checkpoint and fires it, until there is nothing
+ * left to wait for. Two ways a wait ends early:
+ * - `settled` (a ladder): the thing waited for is done — the runner returns true;
+ * - `version` (a schedule of many deadlines, such as a rectification's phases and items): a
+ *   decision changed what is due — `onChange` runs and the next checkpoint is taken again.
+ * `next` names the earliest checkpoint not yet fired; `fire` must make it no longer next.
+ * `stopWhen` ends a schedule; `idle` waits when nothing is due yet (without it the runner returns
+ * false once every checkpoint has fired). `minimumWaitMs` keeps the timer of runs recorded when a
+ * past checkpoint still waited 1 ms.
+ */
+export async function runCheckpoints<C extends { at: number }>(
+  options: {
+    next: () => C | undefined;
+    fire: (checkpoint: C) => Promise<void>;
+    stopWhen?: () => boolean;
+    idle?: () => Promise<void>;
+    minimumWaitMs?: number;
+  } & ({ settled: () => boolean } | { version: () => number; onChange: () => Promise<void> }),
+): Promise<boolean> {
+  for (;;) {
+    const next = options.next();
+    if (options.stopWhen?.()) return true;
+    if (!next) {
+      if (!options.idle) return false;
+      await options.idle();
+      continue;
+    }
+    const seen = 'version' in options ? options.version() : 0;
+    const interrupted = 'version' in options ? () => options.version() !== seen : options.settled;
+    const wait = Math.max(next.at - Date.now(), options.minimumWaitMs ?? 0);
+    if (wait > 0 && (await wf.condition(interrupted, wait))) {
+      if ('settled' in options) return true;
+      await options.onChange();
+      continue;
+    }
+    if ('settled' in options && options.settled()) return true;
+    await options.fire(next);
+  }
+}
+
+/**
+ * Climbs a ladder: each checkpoint not yet fired (by `progress`, carried across continue-as-new)
+ * is waited for and fired, unless `settled` turns true first. Returns true when settled, false when
+ * every checkpoint has fired. `fire` records its progress.
  */
 export async function runLadder(options: {
   checkpoints: Checkpoint[];
@@ -106,15 +146,20 @@ export async function runLadder(options: {
   fire: (cp: Checkpoint) => Promise<void>;
   minimumWaitMs?: number;
 }): Promise<boolean> {
-  const { checkpoints, progress, settled, fire, minimumWaitMs = 0 } = options;
-  for (const cp of checkpoints) {
-    if (isFired(cp, progress)) continue;
-    const wait = Math.max(cp.at - Date.now(), minimumWaitMs);
-    if (wait > 0 && (await wf.condition(settled, wait))) return true;
-    if (settled()) return true;
-    await fire(cp);
-  }
-  return false;
+  const { checkpoints, progress, settled, fire, minimumWaitMs } = options;
+  let i = 0;
+  return runCheckpoints({
+    next: () => {
+      while (i < checkpoints.length && isFired(checkpoints[i], progress)) i++;
+      return checkpoints[i];
+    },
+    fire: async (cp) => {
+      i++;
+      await fire(cp);
+    },
+    settled,
+    minimumWaitMs,
+  });
 }
 
 /**
