@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { Actor, Attachment, OrgPathByLevel } from '../procedure/contract';
 import { IsoDate } from '../../lib/dates';
 import type { AssessmentDefinition, RectificationLadders } from './definition';
+import type { JournalCarry } from '../shared/journal';
 
 /**
  * The one workflow id of an assessing unit's assessment of a year, whether started by hand or by
@@ -204,6 +205,19 @@ export interface RectificationInput {
   overdueItemsForLevelUp: number;
   /** who is told what is late (from the definition; runs started before it was data use the defaults) */
   escalation?: RectificationLadders;
+  /** history events after which the rectification continues as new (default 10 000) */
+  historyBound?: number;
+  /** set only by continue-as-new */
+  carried?: RectificationCarry;
+}
+
+/** What a rectification carries into its next run: its state and the deadlines already handled. */
+export interface RectificationCarry {
+  view: RectificationView;
+  done: string[];
+  closed: string[];
+  escalatedUnits: string[];
+  journal: JournalCarry;
 }
 
 export interface RectificationItemView {

@@ -30,9 +30,14 @@ import { DEFAULT_LADDERS, timetable } from './definition';
 
 const { projectJournal, projectRectification, notify, computeDeadline } = activities;
 
+/** Patch: continue as new when the history passes `historyBound` events. */
+const CONTINUE_AS_NEW_AT_BOUND = 'rectification-continue-as-new-at-bound';
+const DEFAULT_HISTORY_BOUND = 10_000;
+
 export async function rectificationWorkflow(input: RectificationInput): Promise<RectificationView> {
-  const issuedAt = input.issuedAt ? Date.parse(input.issuedAt) : Date.now();
-  const view: RectificationView = {
+  const { carried } = input;
+  const issuedAt = carried ? Date.parse(carried.view.issuedAt) : input.issuedAt ? Date.parse(input.issuedAt) : Date.now();
+  const view: RectificationView = carried?.view ?? {
     id: input.rectificationId,
     unitId: input.unit.id,
     year: input.year,
@@ -43,11 +48,11 @@ export async function rectificationWorkflow(input: RectificationInput): Promise<
     overdue: false,
     items: [],
   };
-  const journal = new Journal({ resendUnconfirmed: false });
+  const journal = new Journal({ resendUnconfirmed: false }, carried?.journal);
   const ladders = input.escalation ?? DEFAULT_LADDERS.rectification;
   /** bumped by every decision, so the timer loop recomputes */
   let changes = 0;
-  const escalatedUnits = new Set<string>();
+  const escalatedUnits = new Set<string>(carried?.escalatedUnits);
 
   const record = (action: string, extra: Omit<JournalEntry, 'seq' | 'at' | 'action'> = {}) => {
     journal.record({ action, ...extra });
@@ -219,8 +224,8 @@ export async function rectificationWorkflow(input: RectificationInput): Promise<
     checkpointsOf(policy, { enteredAt: Date.parse(opensAt), dueAt: Date.parse(dueAt) }).filter((cp) => cp.kind === 'rung');
 
   type Due = { at: number; key: string; run: () => Promise<void> };
-  const done = new Set<string>();
-  const closed = new Set<string>();
+  const done = new Set<string>(carried?.done);
+  const closed = new Set<string>(carried?.closed);
 
   function pending(): Due[] {
     const dues: Due[] = [];
@@ -304,11 +309,15 @@ export async function rectificationWorkflow(input: RectificationInput): Promise<
     return dues.filter((d) => !done.has(d.key)).sort((a, b) => a.at - b.at);
   }
 
-  record('ISSUED', { data: { problems: input.problems, timetable: view.timetable } });
-  await project();
+  if (!carried) {
+    record('ISSUED', { data: { problems: input.problems, timetable: view.timetable } });
+    await project();
+  }
+  const finished = () => input.phases.every((p) => closed.has(p.key)) && delivered('all_items');
+  const pastBound = () => wf.workflowInfo().historyLength > (input.historyBound ?? DEFAULT_HISTORY_BOUND) && wf.patched(CONTINUE_AS_NEW_AT_BOUND);
   await runCheckpoints({
     next: () => pending()[0],
-    stopWhen: () => input.phases.every((p) => closed.has(p.key)) && delivered('all_items'),
+    stopWhen: () => finished() || pastBound(),
     idle: () => wf.condition(() => delivered('all_items')),
     // a decision may have added items or delivered a phase: what is due is taken again
     version: () => changes,
@@ -319,6 +328,15 @@ export async function rectificationWorkflow(input: RectificationInput): Promise<
       await project();
     },
   });
+  if (!finished()) {
+    // the history passed its bound: the next run goes on from here with the state and the journal
+    await wf.condition(wf.allHandlersFinished);
+    await project();
+    await wf.continueAsNew<typeof rectificationWorkflow>({
+      ...input,
+      carried: { view, done: [...done], closed: [...closed], escalatedUnits: [...escalatedUnits], journal: journal.carry(0) },
+    });
+  }
   view.status = 'COMPLETED';
   view.phase = 'done';
   record('COMPLETED');

@@ -112,6 +112,6 @@ export class Journal<E extends JournalEntry = JournalEntry> {
 
   /** What a continued run carries: the newest `keep` entries (all of them projected). */
   carry(keep: number): JournalCarry<E> {
-    return { entries: this.entries.slice(-keep), confirmed: this.confirmed };
+    return { entries: keep > 0 ? this.entries.slice(-keep) : [], confirmed: this.confirmed };
   }
 }
