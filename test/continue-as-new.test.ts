@@ -7,7 +7,7 @@
  */
 import request from 'supertest';
 import { createApp } from '../api/app';
-import { startStack, type Stack } from './helpers/stack';
+import { runsOf, startStack, type Stack } from './helpers/stack';
 
 let s: Stack;
 let bounded: Stack;
@@ -40,17 +40,8 @@ test('a household exit over several runs reads, signs and ends as one: no entry 
   const caseId: string = started.body.caseId;
   const sign = (token: string, stageKey: string, extra: object = {}) =>
     bounded.as(token).post(`/procedures/${caseId}/sign-off`, { stageKey, decision: 'approve', ...extra });
-  const runsSoFar = async () => {
-    // each run's first event names the run it continues
-    let runs = 1;
-    let history = await s.env.client.workflow.getHandle(workflowId).fetchHistory();
-    for (;;) {
-      const from = history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
-      if (!from) return runs;
-      runs++;
-      history = await s.env.client.workflow.getHandle(workflowId, from).fetchHistory();
-    }
-  };
+  const runsSoFar = () => runsOf(s.env.client, workflowId);
+
 
   expect((await sign(village.tokens.STAFF, 'village_appraisal')).status).toBe(200);
   expect((await sign(village.tokens.DEPUTY, 'village_verification', { confirmations: ['household_acknowledged'] })).status).toBe(200);

@@ -9,7 +9,7 @@ import { loadAssessmentDefinition } from '../definitions';
 import { chinaDate } from '../lib/dates';
 import type { RectificationInput } from '../workflows/assessment/contract';
 import { TASK_QUEUE } from '../workflows/procedure/contract';
-import { eventually, startStack, type Stack } from './helpers/stack';
+import { eventually, runsOf, startStack, type Stack } from './helpers/stack';
 
 let s: Stack;
 beforeAll(async () => {
@@ -51,21 +51,12 @@ test('a rectification over several runs: each phase and each late item handled o
 
   // past every phase: item 1 overdue, the report never sent, the completion missed
   await s.env.sleep(43 * DAY);
-  const runs = async () => {
-    let count = 1;
-    let history = await s.env.client.workflow.getHandle(rectificationId).fetchHistory();
-    for (;;) {
-      const from = history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
-      if (!from) return count;
-      count++;
-      history = await s.env.client.workflow.getHandle(rectificationId, from).fetchHistory();
-    }
-  };
+
   const late = await eventually(async () => {
     const r = await s.as(city.tokens.LEADER).get(`/rectifications/${rectificationId}`);
     return r.body.events?.some((e: { action: string; data: { phase?: string } }) => e.action === 'PHASE_CLOSED' && e.data.phase === 'completion') ? r.body : undefined;
   }, 60_000);
-  expect(await runs()).toBeGreaterThan(1);
+  expect(await runsOf(s.env.client, rectificationId)).toBeGreaterThan(1);
   const actions: string[] = late.events.map((e: { action: string }) => e.action);
   const count = (a: string) => actions.filter((x) => x === a).length;
   expect(count('ISSUED')).toBe(1);

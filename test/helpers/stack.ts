@@ -188,3 +188,15 @@ export async function recordHistory(env: TestWorkflowEnvironment, workflowId: st
   );
   writeFileSync(join(root, 'test', 'histories', `${name}.json`), json);
 }
+
+/** How many runs a workflow has had so far: each run's first event names the run it continues. */
+export async function runsOf(client: TestWorkflowEnvironment['client'], workflowId: string): Promise<number> {
+  let runs = 1;
+  let history = await client.workflow.getHandle(workflowId).fetchHistory();
+  for (;;) {
+    const from = history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+    if (!from) return runs;
+    runs++;
+    history = await client.workflow.getHandle(workflowId, from).fetchHistory();
+  }
+}

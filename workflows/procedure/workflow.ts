@@ -10,6 +10,10 @@
  *   the escalation ladder, which stops as soon as the stage is decided.
  * - State is JSON only and carried across continue-as-new.
  *
+ * - The shape: `procedureWorkflow` checks its input and hands it to a `ProcedureCase` (state,
+ *   journal, handlers, the stage loop); the rules of decisions are plain code (rules.ts), the
+ *   journal, the ladder and the projection are shared with every workflow (../shared/).
+ *
  * Versioning: commands may only change behind `patched()`; test/replay.test.ts replays recorded
  * histories of every procedure against this file.
  */
@@ -38,6 +42,7 @@ import {
   AutomaticStage,
   CheckStage,
   NoticeStage,
+  ProcedureDefinition,
   Stage,
   dueAfter,
   escalationFor,
@@ -74,463 +79,488 @@ export async function procedureWorkflow(input: ProcedureInput): Promise<CaseSumm
   if (problems.length) {
     throw ApplicationFailure.nonRetryable(`input cannot be stored: ${problems[0].path.join('.')} ${problems[0].message}`, FailureType.InvalidInput);
   }
-  const def = input.definition;
-  const state: CaseState = input.carried ?? {
-    status: 'ACTIVE',
-    stageIndex: 0,
-    round: 0,
-    stageEnteredAt: new Date(Date.now()).toISOString(),
-    overdue: false,
-    remindersSent: 0,
-    escalationLevel: 0,
-    entered: false,
-    history: [],
-    projectedCount: 0,
-    seq: 0,
-  };
-  // the history is the case's journal; a continued run carries its newest entries
-  const journal = new Journal<HistoryEntry>({ resendUnconfirmed: true }, { entries: state.history, confirmed: state.projectedCount });
+  const kase = new ProcedureCase(input);
+  kase.registerHandlers();
+  return kase.run();
+}
 
-  // ---- helpers ------------------------------------------------------------------------------
-
-  const nowIso = () => new Date(Date.now()).toISOString();
+/**
+ * One case: its state, its journal and its rules, the handlers of its decisions and the loop that
+ * runs its stages (the shape of temporalio/samples-typescript `safe-message-handlers`).
+ */
+class ProcedureCase {
+  private readonly def: ProcedureDefinition;
+  private readonly state: CaseState;
+  /** the history is the case's journal; a continued run carries its newest entries */
+  private readonly journal: Journal<HistoryEntry>;
   /** where the case stands and which decisions it admits: plain code over this state */
-  const rules = new CaseRules(def, input, state);
+  private readonly rules: CaseRules;
 
-  function record(action: HistoryAction, stage: Stage, extra: Partial<HistoryEntry> = {}): HistoryEntry {
-    return journal.record({ action, stageKey: stage.key, stageName: stage.name, round: state.round, ...extra });
+  constructor(private readonly input: ProcedureInput) {
+    this.def = input.definition;
+    this.state = input.carried ?? {
+      status: 'ACTIVE',
+      stageIndex: 0,
+      round: 0,
+      stageEnteredAt: new Date(Date.now()).toISOString(),
+      overdue: false,
+      remindersSent: 0,
+      escalationLevel: 0,
+      entered: false,
+      history: [],
+      projectedCount: 0,
+      seq: 0,
+    };
+    this.journal = new Journal<HistoryEntry>({ resendUnconfirmed: true }, { entries: this.state.history, confirmed: this.state.projectedCount });
+    this.rules = new CaseRules(this.def, input, this.state);
   }
 
-  function upsertStageAttributes(): void {
-    const stage = rules.currentStage();
+  private nowIso(): string {
+    return new Date(Date.now()).toISOString();
+  }
+
+  private record(action: HistoryAction, stage: Stage, extra: Partial<HistoryEntry> = {}): HistoryEntry {
+    return this.journal.record({ action, stageKey: stage.key, stageName: stage.name, round: this.state.round, ...extra });
+  }
+
+  private upsertStageAttributes(): void {
+    const stage = this.rules.currentStage();
     wf.upsertSearchAttributes([
-      { key: SA.currentStage, value: state.status === 'ACTIVE' ? stage.key : state.status },
-      { key: SA.responsibleOrgUnit, value: state.status === 'ACTIVE' ? rules.unitAt(stage.level) : null },
-      { key: SA.dueAt, value: state.status === 'ACTIVE' && state.dueAt ? new Date(state.dueAt) : null },
-      { key: SA.overdue, value: state.overdue },
+      { key: SA.currentStage, value: this.state.status === 'ACTIVE' ? stage.key : this.state.status },
+      { key: SA.responsibleOrgUnit, value: this.state.status === 'ACTIVE' ? this.rules.unitAt(stage.level) : null },
+      { key: SA.dueAt, value: this.state.status === 'ACTIVE' && this.state.dueAt ? new Date(this.state.dueAt) : null },
+      { key: SA.overdue, value: this.state.overdue },
     ]);
   }
 
-  function recordEntry(stage: Stage): void {
-    state.entered = true;
-    record('STAGE_ENTERED', stage, {
+  private recordEntry(stage: Stage): void {
+    this.state.entered = true;
+    this.record('STAGE_ENTERED', stage, {
       data: {
         kind: stage.kind,
         level: stage.level,
-        responsibleOrgUnitId: rules.unitAt(stage.level),
-        dueAt: state.dueAt,
-        ...(state.dueProvisional ? { dueProvisional: true } : {}),
+        responsibleOrgUnitId: this.rules.unitAt(stage.level),
+        dueAt: this.state.dueAt,
+        ...(this.state.dueProvisional ? { dueProvisional: true } : {}),
       },
     });
-    upsertStageAttributes();
+    this.upsertStageAttributes();
   }
 
   /**
    * Enters stage `index` (or completes the case past the last stage). Synchronous; a deadline in
-   * working days needs the calendar, so such a stage is opened by the main loop (`openStage`).
+   * working days needs the calendar, so such a stage is opened by the main loop (`this.openStage`).
    */
-  function goTo(index: number): void {
-    if (index >= def.stages.length) {
-      state.status = 'COMPLETED';
-      state.closedAt = nowIso();
-      state.dueAt = undefined;
-      state.overdue = false;
-      record('COMPLETED', rules.currentStage());
-      upsertStageAttributes();
+  private goTo(index: number): void {
+    if (index >= this.def.stages.length) {
+      this.state.status = 'COMPLETED';
+      this.state.closedAt = this.nowIso();
+      this.state.dueAt = undefined;
+      this.state.overdue = false;
+      this.record('COMPLETED', this.rules.currentStage());
+      this.upsertStageAttributes();
       return;
     }
-    const stage = def.stages[index];
+    const stage = this.def.stages[index];
     const enteredAt = Date.now();
-    state.stageIndex = index;
-    state.round++;
-    state.stageEnteredAt = new Date(enteredAt).toISOString();
-    state.overdue = false;
-    state.remindersSent = 0;
-    state.escalationLevel = 0;
-    state.dueProvisional = undefined;
-    state.blocked = undefined;
+    this.state.stageIndex = index;
+    this.state.round++;
+    this.state.stageEnteredAt = new Date(enteredAt).toISOString();
+    this.state.overdue = false;
+    this.state.remindersSent = 0;
+    this.state.escalationLevel = 0;
+    this.state.dueProvisional = undefined;
+    this.state.blocked = undefined;
     if (stage.kind === 'parallel') {
-      state.branchSigned = { ...state.branchSigned, [stage.key]: state.keptBranches?.[stage.key] ?? [] };
-      if (state.keptBranches) delete state.keptBranches[stage.key];
+      this.state.branchSigned = { ...this.state.branchSigned, [stage.key]: this.state.keptBranches?.[stage.key] ?? [] };
+      if (this.state.keptBranches) delete this.state.keptBranches[stage.key];
     }
-    const duration = rules.durationOf(stage);
+    const duration = this.rules.durationOf(stage);
     if (duration && 'calendar' in duration && duration.calendar === 'working') {
-      state.dueAt = undefined;
-      state.entered = false;
+      this.state.dueAt = undefined;
+      this.state.entered = false;
       return;
     }
-    state.dueAt = duration ? new Date(dueAfter(enteredAt, duration)).toISOString() : undefined;
-    recordEntry(stage);
+    this.state.dueAt = duration ? new Date(dueAfter(enteredAt, duration)).toISOString() : undefined;
+    this.recordEntry(stage);
   }
 
   /** Opens a stage whose deadline counts official working days. */
-  async function openStage(stage: Stage, round: number): Promise<void> {
-    const duration = rules.durationOf(stage);
+  private async openStage(stage: Stage, round: number): Promise<void> {
+    const duration = this.rules.durationOf(stage);
     if (!duration || !('calendar' in duration) || duration.calendar !== 'working') {
-      state.entered = true; // a state carried from before this field was kept
+      this.state.entered = true; // a this.state carried from before this field was kept
       return;
     }
-    const due = await computeDeadline({ from: state.stageEnteredAt, workingDays: duration.days });
-    if (state.round !== round || state.status !== 'ACTIVE') return;
-    state.dueAt = due.dueAt;
-    state.dueProvisional = due.provisional || undefined;
-    recordEntry(stage);
+    const due = await computeDeadline({ from: this.state.stageEnteredAt, workingDays: duration.days });
+    if (this.state.round !== round || this.state.status !== 'ACTIVE') return;
+    this.state.dueAt = due.dueAt;
+    this.state.dueProvisional = due.provisional || undefined;
+    this.recordEntry(stage);
   }
 
   /** Lets an update that moved the case answer with the next stage already open. */
-  async function untilOpened(): Promise<void> {
-    if (!state.entered) await wf.condition(() => state.entered || state.status !== 'ACTIVE');
+  private async untilOpened(): Promise<void> {
+    if (!this.state.entered) await wf.condition(() => this.state.entered || this.state.status !== 'ACTIVE');
   }
 
 
-  /** Hands the unconfirmed history entries and the current snapshot to the projection. */
-  async function project(): Promise<void> {
-    await journal.project(async (entries, stateSeq) => {
+  /** Hands the unconfirmed history entries and the current snapshot to the this.projection. */
+  private async project(): Promise<void> {
+    await this.journal.project(async (entries, stateSeq) => {
       if (wf.patched(ONE_PROJECTION)) {
-        await projectJournal({ caseType: 'procedure', caseId: input.caseId, stateSeq, entries, case: projection(journal.confirmed === 0) });
+        await projectJournal({ caseType: 'procedure', caseId: this.input.caseId, stateSeq, entries, case: this.projection(this.journal.confirmed === 0) });
       } else {
-        const { opening, ...rest } = projection(true);
-        await projectCase({ caseId: input.caseId, stateSeq, entries, ...opening!, ...rest, snapshot: view(false), orgPath: input.orgPath });
+        const { opening, ...rest } = this.projection(true);
+        await projectCase({ caseId: this.input.caseId, stateSeq, entries, ...opening!, ...rest, snapshot: this.view(false), orgPath: this.input.orgPath });
       }
     });
-    state.projectedCount = journal.confirmed;
+    this.state.projectedCount = this.journal.confirmed;
   }
 
-  /** The snapshot; the fields the row is created with only until a projection is confirmed. */
-  function projection(withOpening: boolean): ProcedureSnapshot {
+  /** The snapshot; the fields the row is created with only until a this.projection is confirmed. */
+  private projection(withOpening: boolean): ProcedureSnapshot {
     return {
-      subject: input.subject,
-      year: input.year,
-      snapshot: summary(),
-      actions: actionsOf(def),
+      subject: this.input.subject,
+      year: this.input.year,
+      snapshot: this.summary(),
+      actions: actionsOf(this.def),
       ...(withOpening
         ? {
             opening: {
               workflowId: wf.workflowInfo().workflowId,
-              procedureType: def.procedureType,
-              definitionId: def.id,
-              definitionVersion: def.version,
-              profile: def.profile,
-              subjectOrgUnitId: rules.unitAt(def.subjectLevel),
-              startedBy: input.startedBy,
-              startedAt: state.history.find((e) => e.action === 'STARTED')?.at,
+              procedureType: this.def.procedureType,
+              definitionId: this.def.id,
+              definitionVersion: this.def.version,
+              profile: this.def.profile,
+              subjectOrgUnitId: this.rules.unitAt(this.def.subjectLevel),
+              startedBy: this.input.startedBy,
+              startedAt: this.state.history.find((e) => e.action === 'STARTED')?.at,
             },
           }
         : {}),
     };
   }
 
-  function summary(): CaseSummary {
-    const { history: _history, ...rest } = view(false);
+  private summary(): CaseSummary {
+    const { history: _history, ...rest } = this.view(false);
     return rest;
   }
 
-  function view(withHistory = true): CaseView {
-    const stage = rules.currentStage();
+  private view(withHistory = true): CaseView {
+    const stage = this.rules.currentStage();
     return {
-      caseId: input.caseId,
-      definitionId: def.id,
-      definitionVersion: def.version,
-      profile: def.profile,
-      status: state.status,
-      closedAt: state.closedAt,
+      caseId: this.input.caseId,
+      definitionId: this.def.id,
+      definitionVersion: this.def.version,
+      profile: this.def.profile,
+      status: this.state.status,
+      closedAt: this.state.closedAt,
       stage:
-        state.status === 'ACTIVE'
+        this.state.status === 'ACTIVE'
           ? {
               key: stage.key,
               name: stage.name,
               kind: stage.kind,
               level: stage.level,
-              responsibleOrgUnitId: rules.unitAt(stage.level),
-              roles: rules.rolesOf(stage),
-              round: state.round,
-              enteredAt: state.stageEnteredAt,
-              dueAt: state.dueAt,
-              overdue: state.overdue,
-              escalationLevel: state.escalationLevel,
-              dueProvisional: state.dueProvisional ?? false,
-              pendingOrgUnitIds: rules.pendingUnits(stage),
+              responsibleOrgUnitId: this.rules.unitAt(stage.level),
+              roles: this.rules.rolesOf(stage),
+              round: this.state.round,
+              enteredAt: this.state.stageEnteredAt,
+              dueAt: this.state.dueAt,
+              overdue: this.state.overdue,
+              escalationLevel: this.state.escalationLevel,
+              dueProvisional: this.state.dueProvisional ?? false,
+              pendingOrgUnitIds: this.rules.pendingUnits(stage),
               ...(stage.kind === 'parallel'
                 ? {
                     branches: stage.branches.map((b) => ({
                       key: b.key,
                       name: b.name,
-                      orgUnitId: rules.branchUnit(b.department),
-                      signed: rules.signedBranches(stage).includes(b.key),
+                      orgUnitId: this.rules.branchUnit(b.department),
+                      signed: this.rules.signedBranches(stage).includes(b.key),
                     })),
                   }
                 : {}),
-              ...(state.blocked ? { blocked: state.blocked } : {}),
+              ...(this.state.blocked ? { blocked: this.state.blocked } : {}),
             }
           : undefined,
-      history: withHistory ? state.history : [],
+      history: withHistory ? this.state.history : [],
     };
   }
 
-  // ---- decisions (the rules are workflows/procedure/rules.ts) ------------------------------------
+  // ---- decisions (the this.rules are workflows/procedure/this.rules.ts) ------------------------------------
 
-  wf.setHandler(
-    signOffUpdate,
-    async (cmd) => {
-      await untilOpened();
-      const stage = rules.validateSignOff(cmd); // again: another update may have moved the case since validation
-      const common = { actor: cmd.actor, comment: cmd.comment, attachments: cmd.attachments };
-      const branch = stage.kind === 'parallel' ? { branch: cmd.branchKey } : {};
-      if (cmd.decision === 'approve') {
-        record('APPROVED', stage, {
-          ...common,
-          data: { confirmations: cmd.confirmations, ...branch, ...(cmd.indicators ? { indicators: cmd.indicators } : {}) },
-        });
-        if (stage.kind === 'parallel') {
-          state.branchSigned = { ...state.branchSigned, [stage.key]: [...rules.signedBranches(stage), cmd.branchKey!] };
-          if (rules.unsignedBranches(stage).length === 0) goTo(state.stageIndex + 1);
+  /** Decisions are validated updates; the status is a query. */
+  registerHandlers(): void {
+
+    wf.setHandler(
+      signOffUpdate,
+      async (cmd) => {
+        await this.untilOpened();
+        const stage = this.rules.validateSignOff(cmd); // again: another update may have moved the case since validation
+        const common = { actor: cmd.actor, comment: cmd.comment, attachments: cmd.attachments };
+        const branch = stage.kind === 'parallel' ? { branch: cmd.branchKey } : {};
+        if (cmd.decision === 'approve') {
+          this.record('APPROVED', stage, {
+            ...common,
+            data: { confirmations: cmd.confirmations, ...branch, ...(cmd.indicators ? { indicators: cmd.indicators } : {}) },
+          });
+          if (stage.kind === 'parallel') {
+            this.state.branchSigned = { ...this.state.branchSigned, [stage.key]: [...this.rules.signedBranches(stage), cmd.branchKey!] };
+            if (this.rules.unsignedBranches(stage).length === 0) this.goTo(this.state.stageIndex + 1);
+          } else {
+            this.goTo(this.state.stageIndex + 1);
+          }
         } else {
-          goTo(state.stageIndex + 1);
+          const returnTo = stage.onReject!.returnTo;
+          this.record('REJECTED', stage, { ...common, data: { returnTo, ...branch } });
+          if (stage.kind === 'parallel' && stage.onReject.keepSignatures) {
+            this.state.keptBranches = { ...this.state.keptBranches, [stage.key]: this.rules.signedBranches(stage) };
+          }
+          this.goTo(this.rules.indexOf(returnTo));
         }
-      } else {
-        const returnTo = stage.onReject!.returnTo;
-        record('REJECTED', stage, { ...common, data: { returnTo, ...branch } });
-        if (stage.kind === 'parallel' && stage.onReject.keepSignatures) {
-          state.keptBranches = { ...state.keptBranches, [stage.key]: rules.signedBranches(stage) };
-        }
-        goTo(rules.indexOf(returnTo));
-      }
-      await untilOpened();
-      await project();
-      return summary();
-    },
-    {
-      validator: validated((cmd: SignOffCommand) => {
-        rules.validateSignOff(cmd);
-        rules.validateSignOffFigures(cmd);
-      }),
-    },
-  );
+        await this.untilOpened();
+        await this.project();
+        return this.summary();
+      },
+      {
+        validator: validated((cmd: SignOffCommand) => {
+          this.rules.validateSignOff(cmd);
+          this.rules.validateSignOffFigures(cmd);
+        }),
+      },
+    );
 
-  wf.setHandler(
-    objectionUpdate,
-    async (cmd) => {
-      const stage = rules.validateObjection(cmd);
-      const returnTo = stage.onObjection.returnTo;
-      record('OBJECTION', stage, {
-        actor: cmd.actor,
-        comment: cmd.content,
-        attachments: cmd.attachments,
-        data: { objectorName: cmd.objectorName, returnTo, objectionId: wf.currentUpdateInfo()?.id },
-      });
-      goTo(rules.indexOf(returnTo));
-      await untilOpened();
-      await project();
-      return summary();
-    },
-    { validator: validated((cmd: ObjectionCommand) => rules.validateObjection(cmd)) },
-  );
+    wf.setHandler(
+      objectionUpdate,
+      async (cmd) => {
+        const stage = this.rules.validateObjection(cmd);
+        const returnTo = stage.onObjection.returnTo;
+        this.record('OBJECTION', stage, {
+          actor: cmd.actor,
+          comment: cmd.content,
+          attachments: cmd.attachments,
+          data: { objectorName: cmd.objectorName, returnTo, objectionId: wf.currentUpdateInfo()?.id },
+        });
+        this.goTo(this.rules.indexOf(returnTo));
+        await this.untilOpened();
+        await this.project();
+        return this.summary();
+      },
+      { validator: validated((cmd: ObjectionCommand) => this.rules.validateObjection(cmd)) },
+    );
 
-  wf.setHandler(
-    indicatorsUpdate,
-    async (cmd) => {
-      rules.assertActive(); // the validator's verdict holds: nothing ran since (its rules stay out of replay)
-      record('INDICATORS_SUBMITTED', rules.currentStage(), {
-        actor: cmd.actor,
-        comment: cmd.comment,
-        data: { values: cmd.values, source: cmd.source },
-      });
-      await project(); // the figures are in the database before a blocked check reads them again
-      state.recheckRequested = (state.recheckRequested ?? 0) + 1;
-      return summary();
-    },
-    { validator: validated((cmd: IndicatorsCommand) => rules.validateIndicators(cmd)) },
-  );
+    wf.setHandler(
+      indicatorsUpdate,
+      async (cmd) => {
+        this.rules.assertActive(); // the validator's verdict holds: nothing ran since (its this.rules stay out of replay)
+        this.record('INDICATORS_SUBMITTED', this.rules.currentStage(), {
+          actor: cmd.actor,
+          comment: cmd.comment,
+          data: { values: cmd.values, source: cmd.source },
+        });
+        await this.project(); // the figures are in the database before a blocked check reads them again
+        this.state.recheckRequested = (this.state.recheckRequested ?? 0) + 1;
+        return this.summary();
+      },
+      { validator: validated((cmd: IndicatorsCommand) => this.rules.validateIndicators(cmd)) },
+    );
 
-  wf.setHandler(
-    cancelUpdate,
-    async (cmd) => {
-      rules.assertActive(); // the validator's verdict holds: nothing ran since (its rules stay out of replay)
-      state.status = 'CANCELLED';
-      state.closedAt = nowIso();
-      record('CANCELLED', rules.currentStage(), { actor: cmd.actor, comment: cmd.reason });
-      upsertStageAttributes();
-      await project();
-      return summary();
-    },
-    { validator: validated((cmd: CancelCommand) => rules.validateCancel(cmd)) },
-  );
+    wf.setHandler(
+      cancelUpdate,
+      async (cmd) => {
+        this.rules.assertActive(); // the validator's verdict holds: nothing ran since (its this.rules stay out of replay)
+        this.state.status = 'CANCELLED';
+        this.state.closedAt = this.nowIso();
+        this.record('CANCELLED', this.rules.currentStage(), { actor: cmd.actor, comment: cmd.reason });
+        this.upsertStageAttributes();
+        await this.project();
+        return this.summary();
+      },
+      { validator: validated((cmd: CancelCommand) => this.rules.validateCancel(cmd)) },
+    );
 
-  wf.setHandler(openedUpdate, async () => {
-    await wf.condition(() => journal.confirmed >= 1);
-    return summary();
-  });
+    wf.setHandler(openedUpdate, async () => {
+      await wf.condition(() => this.journal.confirmed >= 1);
+      return this.summary();
+    });
 
-  wf.setHandler(statusQuery, () => view());
+    wf.setHandler(statusQuery, () => this.view());
+  }
 
   // ---- stages ---------------------------------------------------------------------------------
 
-  async function fire(stage: Decidable, cp: Checkpoint, round: number): Promise<void> {
-    const policy = escalationFor(def, stage);
-    const responsible = rules.pendingUnits(stage);
+  private async fire(stage: Decidable, cp: Checkpoint, round: number): Promise<void> {
+    const policy = escalationFor(this.def, stage);
+    const responsible = this.rules.pendingUnits(stage);
     if (cp.kind === 'reminder') {
       const sent = await notify({
-        caseId: input.caseId,
+        caseId: this.input.caseId,
         kind: 'REMINDER',
-        dedupeKey: `${input.caseId}:${round}:reminder:${cp.n}`,
+        dedupeKey: `${this.input.caseId}:${round}:reminder:${cp.n}`,
         orgUnitIds: responsible,
-        roles: rules.rolesOf(stage),
-        title: `待办提醒：${input.subject.name}「${stage.name}」将于 ${state.dueAt!.slice(0, 10)} 到期`,
-        body: `${def.name}（${input.subject.name}）的「${stage.name}」尚未办理，办理时限为 ${state.dueAt}。`,
+        roles: this.rules.rolesOf(stage),
+        title: `待办提醒：${this.input.subject.name}「${stage.name}」将于 ${this.state.dueAt!.slice(0, 10)} 到期`,
+        body: `${this.def.name}（${this.input.subject.name}）的「${stage.name}」尚未办理，办理时限为 ${this.state.dueAt}。`,
       });
-      state.remindersSent = Math.max(state.remindersSent, cp.n);
-      record('REMINDED', stage, { data: { n: cp.n, orgUnitId: responsible[0], orgUnitIds: responsible, recipients: sent.recipients } });
+      this.state.remindersSent = Math.max(this.state.remindersSent, cp.n);
+      this.record('REMINDED', stage, { data: { n: cp.n, orgUnitId: responsible[0], orgUnitIds: responsible, recipients: sent.recipients } });
       return;
     }
-    if (!state.overdue) {
-      state.overdue = true;
-      record('OVERDUE', stage, { data: { dueAt: state.dueAt } });
-      upsertStageAttributes();
+    if (!this.state.overdue) {
+      this.state.overdue = true;
+      this.record('OVERDUE', stage, { data: { dueAt: this.state.dueAt } });
+      this.upsertStageAttributes();
     }
     const rung = policy.ladder[cp.n - 1];
     // a parallel group's "one level up" is the unit its departments belong to
-    const { orgUnitIds } = rungUnits(rung, { responsible, above: stage.kind === 'parallel' ? rules.unitAt(stage.level) : rules.parentUnitOf(stage.level) });
+    const { orgUnitIds } = rungUnits(rung, { responsible, above: stage.kind === 'parallel' ? this.rules.unitAt(stage.level) : this.rules.parentUnitOf(stage.level) });
     const sent = await notify({
-      caseId: input.caseId,
+      caseId: this.input.caseId,
       kind: 'ESCALATION',
-      dedupeKey: `${input.caseId}:${round}:escalation:${cp.n}`,
+      dedupeKey: `${this.input.caseId}:${round}:escalation:${cp.n}`,
       orgUnitIds,
       roles: rung.roles,
-      title: `逾期督办（第${cp.n}级·${rung.label}）：${input.subject.name}「${stage.name}」已超期`,
-      body: `${def.name}（${input.subject.name}）的「${stage.name}」应于 ${state.dueAt} 前办结，现已逾期，请督促办理。`,
+      title: `逾期督办（第${cp.n}级·${rung.label}）：${this.input.subject.name}「${stage.name}」已超期`,
+      body: `${this.def.name}（${this.input.subject.name}）的「${stage.name}」应于 ${this.state.dueAt} 前办结，现已逾期，请督促办理。`,
     });
-    state.escalationLevel = Math.max(state.escalationLevel, cp.n);
-    record('ESCALATED', stage, {
-      data: { rung: cp.n, label: rung.label, orgUnitId: orgUnitIds[0], orgUnitIds, dueAt: state.dueAt, recipients: sent.recipients },
+    this.state.escalationLevel = Math.max(this.state.escalationLevel, cp.n);
+    this.record('ESCALATED', stage, {
+      data: { rung: cp.n, label: rung.label, orgUnitId: orgUnitIds[0], orgUnitIds, dueAt: this.state.dueAt, recipients: sent.recipients },
     });
   }
 
-  async function runDecidable(stage: Decidable, round: number): Promise<void> {
-    const moved = () => state.round !== round || state.status !== 'ACTIVE';
+  private async runDecidable(stage: Decidable, round: number): Promise<void> {
+    const moved = () => this.state.round !== round || this.state.status !== 'ACTIVE';
     const settled = await runLadder({
-      checkpoints: checkpointsOf(escalationFor(def, stage), { enteredAt: Date.parse(state.stageEnteredAt), dueAt: Date.parse(state.dueAt!) }),
-      progress: state,
+      checkpoints: checkpointsOf(escalationFor(this.def, stage), { enteredAt: Date.parse(this.state.stageEnteredAt), dueAt: Date.parse(this.state.dueAt!) }),
+      progress: this.state,
       settled: moved,
       fire: async (cp) => {
-        await fire(stage, cp, round);
-        await project();
+        await this.fire(stage, cp, round);
+        await this.project();
       },
     });
     if (!settled) await wf.condition(moved);
   }
 
-  async function runNotice(stage: NoticeStage, round: number): Promise<void> {
-    const moved = () => state.round !== round || state.status !== 'ACTIVE';
-    const wait = Date.parse(state.dueAt!) - Date.now();
+  private async runNotice(stage: NoticeStage, round: number): Promise<void> {
+    const moved = () => this.state.round !== round || this.state.status !== 'ACTIVE';
+    const wait = Date.parse(this.state.dueAt!) - Date.now();
     if (wait > 0 && (await wf.condition(moved, wait))) return;
     if (moved()) return;
-    record('NOTICE_PASSED', stage, { data: { endsAt: state.dueAt } });
-    goTo(state.stageIndex + 1);
+    this.record('NOTICE_PASSED', stage, { data: { endsAt: this.state.dueAt } });
+    this.goTo(this.state.stageIndex + 1);
   }
 
-  async function runCheck(stage: CheckStage, round: number): Promise<void> {
-    const moved = () => state.round !== round || state.status !== 'ACTIVE';
+  private async runCheck(stage: CheckStage, round: number): Promise<void> {
+    const moved = () => this.state.round !== round || this.state.status !== 'ACTIVE';
     for (;;) {
-      const seen = state.recheckRequested ?? 0;
+      const seen = this.state.recheckRequested ?? 0;
       // figures entered with the last decision must be in the database before they are read
-      await wf.condition(() => journal.inFlight === 0);
+      await wf.condition(() => this.journal.inFlight === 0);
       const { values } = await readIndicators({
-        subjectType: input.subject.type,
-        subjectId: input.subject.id,
-        year: input.year,
+        subjectType: this.input.subject.type,
+        subjectId: this.input.subject.id,
+        year: this.input.year,
         keys: stage.rules.map((r) => r.indicator),
       });
       if (moved()) return;
-      const failures = evaluateRules(stage.rules, values, input.western ?? false);
+      const failures = evaluateRules(stage.rules, values, this.input.western ?? false);
       if (failures.length === 0) {
-        state.blocked = undefined;
-        record('CHECK_PASSED', stage, { data: { values } });
-        goTo(state.stageIndex + 1);
+        this.state.blocked = undefined;
+        this.record('CHECK_PASSED', stage, { data: { values } });
+        this.goTo(this.state.stageIndex + 1);
         return;
       }
-      state.blocked = { failures };
-      record('CHECK_BLOCKED', stage, { comment: failures.map((f) => f.reason).join('；'), data: { values, failures } });
-      await project();
-      await wf.condition(() => moved() || (state.recheckRequested ?? 0) > seen);
+      this.state.blocked = { failures };
+      this.record('CHECK_BLOCKED', stage, { comment: failures.map((f) => f.reason).join('；'), data: { values, failures } });
+      await this.project();
+      await wf.condition(() => moved() || (this.state.recheckRequested ?? 0) > seen);
       if (moved()) return;
     }
   }
 
-  async function runAutomatic(stage: AutomaticStage, round: number): Promise<void> {
+  private async runAutomatic(stage: AutomaticStage, round: number): Promise<void> {
     const result = await runAutomaticAction({
       action: stage.action,
-      caseId: input.caseId,
-      subject: input.subject,
-      year: input.year,
+      caseId: this.input.caseId,
+      subject: this.input.subject,
+      year: this.input.year,
     });
-    if (state.round !== round || state.status !== 'ACTIVE') return; // cancelled meanwhile
-    record('AUTOMATIC_DONE', stage, { data: { action: stage.action, ...result } });
-    goTo(state.stageIndex + 1);
+    if (this.state.round !== round || this.state.status !== 'ACTIVE') return; // cancelled meanwhile
+    this.record('AUTOMATIC_DONE', stage, { data: { action: stage.action, ...result } });
+    this.goTo(this.state.stageIndex + 1);
   }
 
   /** Tells the units that must act that a task has arrived (in their inbox and notifications). */
-  async function announce(stage: Decidable, round: number): Promise<void> {
-    if (state.announcedRound === round || !wf.patched(PATCHES.notifyOnStageEntry)) return;
-    state.announcedRound = round;
-    const orgUnitIds = rules.pendingUnits(stage);
+  private async announce(stage: Decidable, round: number): Promise<void> {
+    if (this.state.announcedRound === round || !wf.patched(PATCHES.notifyOnStageEntry)) return;
+    this.state.announcedRound = round;
+    const orgUnitIds = this.rules.pendingUnits(stage);
     const sent = await notify({
-      caseId: input.caseId,
+      caseId: this.input.caseId,
       kind: 'TASK',
-      dedupeKey: `${input.caseId}:${round}:task`,
+      dedupeKey: `${this.input.caseId}:${round}:task`,
       orgUnitIds,
-      roles: rules.rolesOf(stage),
-      title: `新待办：${input.subject.name}「${stage.name}」`,
-      body: `${def.name}（${input.subject.name}）已进入「${stage.name}」，请于 ${state.dueAt ?? '规定时限'} 前办理。`,
+      roles: this.rules.rolesOf(stage),
+      title: `新待办：${this.input.subject.name}「${stage.name}」`,
+      body: `${this.def.name}（${this.input.subject.name}）已进入「${stage.name}」，请于 ${this.state.dueAt ?? '规定时限'} 前办理。`,
     });
-    record('TASK_ASSIGNED', stage, { data: { orgUnitIds, recipients: sent.recipients } });
-    await project();
+    this.record('TASK_ASSIGNED', stage, { data: { orgUnitIds, recipients: sent.recipients } });
+    await this.project();
   }
 
   // ---- main loop ------------------------------------------------------------------------------
 
-  if (!input.carried) {
-    record('STARTED', def.stages[0], { actor: input.startedBy, comment: input.comment });
-    goTo(0);
-  }
+  /** Runs the case from its current stage until it is closed (or continues as new). */
+  async run(): Promise<CaseSummary> {
 
-  while (state.status === 'ACTIVE') {
-    const stage = rules.currentStage();
-    const round = state.round;
-    if (!state.entered) {
-      await openStage(stage, round);
-      if (state.round !== round) continue;
+    if (!this.input.carried) {
+      this.record('STARTED', this.def.stages[0], { actor: this.input.startedBy, comment: this.input.comment });
+      this.goTo(0);
     }
-    await project();
-    switch (stage.kind) {
-      case 'signoff':
-      case 'parallel':
-        await announce(stage, round);
-        await runDecidable(stage, round);
-        break;
-      case 'notice':
-        await runNotice(stage, round);
-        break;
-      case 'check':
-        await runCheck(stage, round);
-        break;
-      case 'automatic':
-        await runAutomatic(stage, round);
-        break;
-    }
-    const info = wf.workflowInfo();
-    const pastBound = () => info.historyLength > (input.historyBound ?? DEFAULT_HISTORY_BOUND) && wf.patched(PATCHES.continueAsNewAtBound);
-    if (state.status === 'ACTIVE' && (info.continueAsNewSuggested || pastBound())) {
-      await wf.condition(wf.allHandlersFinished);
-      await project();
-      const carry = journal.carry(CARRIED_HISTORY);
-      await wf.continueAsNew<typeof procedureWorkflow>({
-        ...input,
-        carried: { ...state, history: carry.entries, projectedCount: carry.confirmed, seq: journal.seq },
-      });
-    }
-  }
 
-  await wf.condition(wf.allHandlersFinished);
-  await project();
-  return summary();
+    while (this.state.status === 'ACTIVE') {
+      const stage = this.rules.currentStage();
+      const round = this.state.round;
+      if (!this.state.entered) {
+        await this.openStage(stage, round);
+        if (this.state.round !== round) continue;
+      }
+      await this.project();
+      switch (stage.kind) {
+        case 'signoff':
+        case 'parallel':
+          await this.announce(stage, round);
+          await this.runDecidable(stage, round);
+          break;
+        case 'notice':
+          await this.runNotice(stage, round);
+          break;
+        case 'check':
+          await this.runCheck(stage, round);
+          break;
+        case 'automatic':
+          await this.runAutomatic(stage, round);
+          break;
+      }
+      const info = wf.workflowInfo();
+      const pastBound = () => info.historyLength > (this.input.historyBound ?? DEFAULT_HISTORY_BOUND) && wf.patched(PATCHES.continueAsNewAtBound);
+      if (this.state.status === 'ACTIVE' && (info.continueAsNewSuggested || pastBound())) {
+        await wf.condition(wf.allHandlersFinished);
+        await this.project();
+        const carry = this.journal.carry(CARRIED_HISTORY);
+        await wf.continueAsNew<typeof procedureWorkflow>({
+          ...this.input,
+          carried: { ...this.state, history: carry.entries, projectedCount: carry.confirmed, seq: this.journal.seq },
+        });
+      }
+    }
+
+    await wf.condition(wf.allHandlersFinished);
+    await this.project();
+    return this.summary();
+  }
 }
