@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Prisma } from '../generated/prisma/client';
 import type { Db } from '../lib/prisma';
 import type { Notifier } from './notifier';
-import { loadAssessmentDefinition } from '../definitions';
+import { DefinitionStore, loadAssessmentDefinition } from '../definitions';
 import type { AssessmentPlan } from '../workflows/assessment/contract';
 import type { OrgLevel } from '../workflows/procedure/definition';
 import type { OrgPathByLevel } from '../workflows/procedure/contract';
@@ -20,6 +20,7 @@ async function orgPathOf(db: Db | Prisma.TransactionClient, path: string): Promi
 }
 
 export function createAssessmentActivities({ db, notifier }: { db: Db; notifier: Notifier }) {
+  const definitions = new DefinitionStore(db);
   return {
     /**
      * The year's units and calendar. One run per assessing unit and year is Temporal's to keep:
@@ -31,6 +32,8 @@ export function createAssessmentActivities({ db, notifier }: { db: Db; notifier:
       const provinceId = assessor.path.split('/').filter(Boolean)[0];
       const province = await db.orgUnit.findUniqueOrThrow({ where: { id: provinceId } });
       const definition = loadAssessmentDefinition(province.profile ?? 'national');
+      // the province's self-summary variant if it published one, else the national one
+      const selfSummary = await definitions.latest('self-summary', province.profile ?? 'national');
       const levels = definition.assessed[assessor.level as OrgLevel];
       if (!levels) throw ApplicationFailure.nonRetryable(`a ${assessor.level} unit assesses no one`, 'InvalidInput');
       const assessed = await db.orgUnit.findMany({
@@ -39,6 +42,7 @@ export function createAssessmentActivities({ db, notifier }: { db: Db; notifier:
       });
       return {
         definition,
+        selfSummary,
         assessor: { id: assessor.id, name: assessor.name, path: assessor.path, orgPath: await orgPathOf(db, assessor.path) },
         units: await Promise.all(assessed.map(async (u) => ({ id: u.id, name: u.name, level: u.level, orgPath: await orgPathOf(db, u.path) }))),
       };

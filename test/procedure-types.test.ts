@@ -7,6 +7,8 @@
  * late (its ladder is in the file too). Time-skipping server.
  */
 import { DefinitionRegistry } from '../definitions';
+import { selfSummaryFor } from '../workflows/assessment/definition';
+import { ProcedureDefinition } from '../workflows/procedure/definition';
 import { liveStage } from './helpers/drive';
 import { eventually, startStack, type Stack } from './helpers/stack';
 
@@ -123,4 +125,22 @@ test('one route starts every type; the exits keep the field names they took befo
   const both = await s.as(townships[0].tokens.STAFF).post('/procedures/village-exit', { subjectId: villages[0].id, villageId: villages[0].id, year: 2029 });
   expect(both.status).toBe(400);
   expect(both.body.error.details[0].path).toBe('body.subjectId');
+});
+
+test('the self-summary is data too: the assessment fills in the unit’s level and the year’s date; nobody starts one by hand', async () => {
+  // 003 篇二 第六条(一): each assessed unit summarises its year, signed by its deputy in charge or main leader
+  const template = DefinitionRegistry.loadFrom().latest('self-summary');
+  expect(template).toMatchObject({ startedByAssessment: true, stages: [{ key: 'self_summary', roles: ['DEPUTY', 'LEADER'] }] });
+  const forCity = selfSummaryFor(template, 'CITY', '2027-01-10T16:00:00.000Z', 2026, '脱贫攻坚成效考核');
+  expect(ProcedureDefinition.safeParse(forCity).success).toBe(true);
+  expect(forCity).toMatchObject({
+    name: '2026年度脱贫攻坚成效考核·自评总结',
+    subjectLevel: 'CITY',
+    subject: { level: 'CITY' },
+    stages: [{ level: 'CITY', due: { until: '2027-01-10T16:00:00.000Z' } }],
+    indicators: [{ key: 'poverty_reduction', enteredBy: { levels: ['CITY'] } }],
+  });
+  const byHand = await s.as(s.tree.province.tokens.LEADER).post('/procedures/self-summary', { subjectId: s.tree.county.id, year: 2026 });
+  expect(byHand.status).toBe(403);
+  expect(byHand.body.error.message).toMatch(/annual assessment/);
 });

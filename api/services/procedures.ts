@@ -123,6 +123,7 @@ export class ProcedureService {
     if (own.kind !== spec.kind || own.level !== spec.level) {
       throw new ApiError(409, 'DefinitionMismatch', `the ${profile} ${procedureType} definition names another subject (${own.kind} at ${own.level})`);
     }
+    if (definition.startedByAssessment) throw forbidden(`a ${definition.name} case is started by the annual assessment, one per assessed unit`);
     if (definition.startedBy && (!definition.startedBy.levels.includes(me.orgLevel) || !definition.startedBy.roles.includes(me.role) || me.department)) {
       throw forbidden(`a ${definition.name} case is started by ${definition.startedBy.roles.join('/')} at ${definition.startedBy.levels.join('/')} level`);
     }

@@ -9,6 +9,7 @@ import { Actor, Attachment, OrgPathByLevel } from '../procedure/contract';
 import { IsoDate } from '../../lib/dates';
 import type { AssessmentDefinition, RectificationLadders } from './definition';
 import type { JournalCarry } from '../shared/journal';
+import type { ProcedureDefinition } from '../procedure/definition';
 
 /**
  * The one workflow id of an assessing unit's assessment of a year, whether started by hand or by
@@ -104,6 +105,8 @@ export interface AssessmentPlan {
    */
   duplicateOf?: string;
   definition: AssessmentDefinition;
+  /** the self-summary definition of the assessor's profile (plans recorded before it: built from `definition`) */
+  selfSummary?: ProcedureDefinition;
   assessor: { id: string; name: string; path: string; orgPath: OrgPathByLevel };
   units: AssessedUnit[];
 }

@@ -4,7 +4,7 @@
  * Pure (zod only): bundled into the workflow sandbox.
  */
 import { z } from 'zod';
-import { OrgLevel } from '../procedure/definition';
+import { OrgLevel, type ProcedureDefinition } from '../procedure/definition';
 import { EscalationPolicy, oneRung } from '../shared/ladder';
 import { CHINA_OFFSET_MS, DAY_MS } from '../../lib/dates';
 
@@ -113,4 +113,50 @@ export function timetable(issuedAt: number, phases: Phase[]): Record<string, { o
   return Object.fromEntries(
     phases.map((p) => [p.key, { opensAt: p.opensAfterDays === 0 ? new Date(issuedAt).toISOString() : at(p.opensAfterDays - 1), closesAt: at(p.closesAfterDays) }]),
   );
+}
+
+/**
+ * One assessed unit's self-summary case, from the self-summary definition (shipped under
+ * definitions/self-summary/, or a province's published variant): the assessment sets what only it
+ * knows — the unit's level (the subject's, the stage's, and who enters the unit's own figures,
+ * 003 篇二 第六条(一)) and the year's deadline from its calendar.
+ */
+export function selfSummaryFor(template: ProcedureDefinition, unitLevel: OrgLevel, dueAt: string, year: number, assessmentName: string): ProcedureDefinition {
+  return {
+    ...template,
+    name: `${year}年度${assessmentName}·自评总结`,
+    subjectLevel: unitLevel,
+    ...(template.subject ? { subject: { ...template.subject, level: unitLevel } } : {}),
+    ...(template.indicators ? { indicators: template.indicators.map((i) => ({ ...i, enteredBy: { ...i.enteredBy, levels: [unitLevel] } })) } : {}),
+    stages: template.stages.map((stage) => (stage.kind === 'signoff' ? { ...stage, level: unitLevel, due: { until: dueAt } } : stage)),
+  };
+}
+
+/**
+ * The self-summary definition as runs recorded before it was data built it (their plans carry no
+ * `selfSummary`): from the assessment definition's ladder and figures.
+ */
+export function legacySelfSummaryTemplate(def: AssessmentDefinition): ProcedureDefinition {
+  return {
+    id: 'self-summary',
+    version: def.version,
+    profile: def.profile,
+    procedureType: 'self-summary',
+    name: def.name,
+    subjectLevel: 'COUNTY',
+    basis: ['003 篇二 第六条(一): 对照减贫计划，就工作进展情况和取得成效形成总结报告'],
+    escalation: def.escalation,
+    stages: [
+      {
+        key: 'self_summary',
+        name: '自评总结报告',
+        kind: 'signoff',
+        level: 'COUNTY',
+        roles: ['DEPUTY', 'LEADER'],
+        due: { until: new Date(0).toISOString() },
+        confirmations: [],
+        indicators: def.selfSummaryIndicators,
+      },
+    ],
+  };
 }

@@ -27,7 +27,7 @@ import { Journal } from '../shared/journal';
 import { ONE_PROJECTION, activities } from '../shared/proxies';
 import { EscalationPolicy, checkpointsOf, rungUnits, runLadder } from '../shared/ladder';
 import { Actor, ProcedureInput, SA, TASK_QUEUE, procedureWorkflowId } from '../procedure/contract';
-import type { ProcedureDefinition } from '../procedure/definition';
+import type { OrgLevel } from '../procedure/definition';
 import type { procedureWorkflow } from '../procedure/workflow';
 import {
   ApprovalCommand,
@@ -46,7 +46,7 @@ import {
   resultsUpdate,
   selfSummaryWorkflowId,
 } from './contract';
-import { DEFAULT_LADDERS, chinaYear, endOfMonthDay, timetable } from './definition';
+import { DEFAULT_LADDERS, chinaYear, endOfMonthDay, legacySelfSummaryTemplate, selfSummaryFor, timetable } from './definition';
 import type { rectificationWorkflow } from './rectification';
 
 const { prepareAssessment, projectJournal, projectAssessment, aggregateAssessment, issueFeedback, notify } = activities;
@@ -95,6 +95,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     finishBy: endOfMonthDay(year + 1, def.deadlines.finishBy),
   };
   const problemLabel = new Map(def.problemTypes.map((p) => [p.key, p.label]));
+  const selfSummary = plan.selfSummary ?? legacySelfSummaryTemplate(def);
 
   const view: AssessmentView = {
     id,
@@ -293,28 +294,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
       const caseId = wf.uuid4();
       unitView(u.id)!.selfSummaryCaseId = caseId;
       touch(u.id);
-      const definition: ProcedureDefinition = {
-        id: 'self-summary',
-        version: def.version,
-        profile: def.profile,
-        procedureType: 'self-summary',
-        name: `${year}年度${def.name}·自评总结`,
-        subjectLevel: u.level as ProcedureDefinition['subjectLevel'],
-        basis: ['003 篇二 第六条(一): 对照减贫计划，就工作进展情况和取得成效形成总结报告'],
-        escalation: def.escalation,
-        stages: [
-          {
-            key: 'self_summary',
-            name: '自评总结报告',
-            kind: 'signoff',
-            level: u.level as ProcedureDefinition['subjectLevel'],
-            roles: ['DEPUTY', 'LEADER'],
-            due: { until: due.selfSummary },
-            confirmations: [],
-            indicators: def.selfSummaryIndicators,
-          },
-        ],
-      };
+      const definition = selfSummaryFor(selfSummary, u.level as OrgLevel, due.selfSummary, year, def.name);
       const childInput: ProcedureInput = {
         caseId,
         year,

@@ -465,6 +465,11 @@ export const ProcedureDefinition = z
     /** who may start a case: the org levels and roles (any person in scope when absent) */
     startedBy: z.object({ levels: z.array(OrgLevel).min(1), roles: z.array(Role).min(1) }).strict().optional(),
     /**
+     * cases are started by the annual assessment only, one per assessed unit, which sets the unit's
+     * level and the year's deadline (the self-summary); nobody starts one through the API
+     */
+    startedByAssessment: z.literal(true).optional(),
+    /**
      * the figures the procedure takes, who enters each and its range; required when a stage uses
      * figures (absent only in definitions recorded before it existed: see indicatorDeclarations)
      */
