@@ -105,7 +105,7 @@ export function createApp({ db, temporal, definitions = new DefinitionStore(db),
   // routes parse and answer; the services hold the rules and the queries
   app.use(procedureRoutes(new ProcedureService({ db, temporal, definitions, decisionWaitMs, historyBoundEvents }), db, new NotificationService({ db }), new HouseholdService({ db })));
   app.use(adminRoutes(new DefinitionService({ db, definitions }), new CalendarService({ db })));
-  app.use(assessmentRoutes(new AssessmentService({ db, temporal, decisionWaitMs }), db));
+  app.use(assessmentRoutes(new AssessmentService({ db, temporal, decisionWaitMs, historyBoundEvents }), db));
   app.use(dutyRoutes(new DutyService({ db, temporal, decisionWaitMs }), db));
   app.use(supervisionRoutes(new SupervisionService({ db })));
   app.use(tokenRoutes(new TokenService({ db })));

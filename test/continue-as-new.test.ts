@@ -5,27 +5,15 @@
  * default 10 000) so that a household exit (000 篇三 第四十条) runs over several runs; it must read,
  * sign and end exactly as in one run. Time-skipping server.
  */
-import request from 'supertest';
 import { createApp } from '../api/app';
-import { runsOf, startStack, type Stack } from './helpers/stack';
+import { agentOf, runsOf, startStack, type Stack } from './helpers/stack';
 
 let s: Stack;
 let bounded: Stack;
 beforeAll(async () => {
   s = await startStack('time-skipping', { tag: 'can', townships: 1, villagesPerTownship: 1, householdsPerVillage: 2 });
   const app = createApp({ db: s.db, temporal: s.env.client, historyBoundEvents: 40 });
-  bounded = {
-    ...s,
-    app,
-    as: (token) => {
-      const auth = { Authorization: `Bearer ${token}` };
-      return {
-        get: (path) => request(app).get(path).set(auth),
-        post: (path, body, headers = {}) => request(app).post(path).set(auth).set(headers).send(body),
-        put: (path, body) => request(app).put(path).set(auth).send(body),
-      };
-    },
-  };
+  bounded = { ...s, app, as: agentOf(app) };
 });
 afterAll(async () => s?.stop());
 

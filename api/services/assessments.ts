@@ -34,7 +34,7 @@ import { decideOn, type DecisionTarget } from './decide';
 type Without<T> = Omit<T, 'actor'>;
 
 export class AssessmentService {
-  constructor(private readonly deps: { db: Db; temporal: Client; decisionWaitMs?: number }) {}
+  constructor(private readonly deps: { db: Db; temporal: Client; decisionWaitMs?: number; historyBoundEvents?: number }) {}
 
   private assertAssessor(me: Principal) {
     if (!['CENTRAL', 'PROVINCE', 'CITY'].includes(me.orgLevel) || me.department || me.role === 'STAFF') {
@@ -50,7 +50,7 @@ export class AssessmentService {
       await this.deps.temporal.workflow.start<typeof assessmentWorkflow>('assessmentWorkflow', {
         taskQueue: TASK_QUEUE,
         workflowId: id,
-        args: [{ assessorUnitId: me.orgUnitId, year }],
+        args: [{ assessorUnitId: me.orgUnitId, year, ...(this.deps.historyBoundEvents ? { historyBound: this.deps.historyBoundEvents } : {}) }],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
       });

@@ -80,6 +80,18 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/** A supertest agent on `app` that sends a bearer token (for an app built with other options). */
+export function agentOf(app: Express): Stack['as'] {
+  return (token) => {
+    const auth = { Authorization: `Bearer ${token}` };
+    return {
+      get: (path) => request(app).get(path).set(auth),
+      post: (path, body, headers = {}) => request(app).post(path).set(auth).set(headers).send(body),
+      put: (path, body) => request(app).put(path).set(auth).send(body),
+    };
+  };
+}
+
 export async function startStack(
   kind: ServerKind,
   tree: Partial<DemoOptions> & { tag: string },
@@ -98,14 +110,7 @@ export async function startStack(
     db,
     app,
     tree: demo,
-    as(token) {
-      const auth = { Authorization: `Bearer ${token}` };
-      return {
-        get: (path) => request(app).get(path).set(auth),
-        post: (path, body, headers = {}) => request(app).post(path).set(auth).set(headers).send(body),
-        put: (path, body) => request(app).put(path).set(auth).send(body),
-      };
-    },
+    as: agentOf(app),
     addTree: ({ tag, ...opts }) => buildDemoTree(db, { prefix: uniquePrefix(tag), ...opts }),
     async startWorker({ interceptors } = {}) {
       worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', db, interceptors });

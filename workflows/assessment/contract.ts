@@ -36,6 +36,21 @@ export interface AssessmentInput {
    * already started, and returns an `AssessmentStart`.
    */
   year?: number;
+  /** history events after which the assessment continues as new while it waits on a step (default 10 000) */
+  historyBound?: number;
+  /** set only by continue-as-new: the run goes on waiting on `carried.view.step` */
+  carried?: AssessmentCarry;
+}
+
+/** What an assessment carries into its next run (after its self-summaries, while it waits on a step). */
+export interface AssessmentCarry {
+  plan: AssessmentPlan;
+  view: AssessmentView;
+  approval: 'pending' | 'approved' | 'returned';
+  journal: JournalCarry;
+  /** rungs already climbed: of the step waited on, and of the end of February */
+  stepLevel: number;
+  finishByLevel: number;
 }
 
 /** What the schedule's starter did. */

@@ -54,6 +54,8 @@ const { prepareAssessment, projectJournal, projectAssessment, aggregateAssessmen
 /** Patch ids: runs recorded before each change replay on the old commands. */
 const SCHEDULED_RUN_STARTS_CANONICAL = 'assessment-scheduled-run-starts-canonical-id';
 const ASSESSOR_IN_CHILD_IDS = 'assessment-assessor-in-child-ids';
+const CONTINUE_AS_NEW_AT_BOUND = 'assessment-continue-as-new-at-bound';
+const DEFAULT_HISTORY_BOUND = 10_000;
 
 /** The schedule's run: starts this year's assessment under its one id, once. */
 async function startYearsAssessment(assessorUnitId: string): Promise<AssessmentStart> {
@@ -77,9 +79,13 @@ async function startYearsAssessment(assessorUnitId: string): Promise<AssessmentS
 export async function assessmentWorkflow(input: AssessmentInput): Promise<AssessmentView | AssessmentStart | { duplicateOf: string }> {
   if (input.year === undefined && wf.patched(SCHEDULED_RUN_STARTS_CANONICAL)) return startYearsAssessment(input.assessorUnitId);
   const assessorInChildIds = wf.patched(ASSESSOR_IN_CHILD_IDS);
+  const { carried } = input;
+  // a run may continue as new while it waits on a step (its children have closed by then)
+  const mayContinue = wf.patched(CONTINUE_AS_NEW_AT_BOUND);
+  const pastBound = () => mayContinue && wf.workflowInfo().historyLength > (input.historyBound ?? DEFAULT_HISTORY_BOUND);
   const year = input.year ?? chinaYear(Date.now());
   const id = assessmentIdOf(input.assessorUnitId, year);
-  const plan = await prepareAssessment({ assessorUnitId: input.assessorUnitId, year });
+  const plan = carried?.plan ?? (await prepareAssessment({ assessorUnitId: input.assessorUnitId, year }));
   // only in histories recorded when a database check deduplicated the schedule's runs
   if (plan.duplicateOf) return { duplicateOf: plan.duplicateOf };
   const selfSummaryIdOf = (unitId: string) =>
@@ -97,7 +103,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
   const problemLabel = new Map(def.problemTypes.map((p) => [p.key, p.label]));
   const selfSummary = plan.selfSummary ?? legacySelfSummaryTemplate(def);
 
-  const view: AssessmentView = {
+  const view: AssessmentView = carried?.view ?? {
     id,
     year,
     assessorUnitId: input.assessorUnitId,
@@ -109,12 +115,12 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     units: plan.units.map((u) => ({ unitId: u.id, name: u.name, selfSummarySubmitted: false, problems: [] })),
   };
   const unitView = (unitId: string) => view.units.find((u) => u.unitId === unitId);
-  const journal = new Journal({ resendUnconfirmed: false });
+  const journal = new Journal({ resendUnconfirmed: false }, carried?.journal);
   // Per-unit state stays out of payloads: a projection carries the units changed since the last
   // confirmed one, a decision answers with the units it changed.
   const touch = (...unitIds: string[]) => journal.touch(...unitIds);
   const withUnits = (unitIds: string[]): AssessmentView => ({ ...view, units: view.units.filter((u) => unitIds.includes(u.unitId)).map((u) => ({ ...u })) });
-  let approval: 'pending' | 'approved' | 'returned' = 'pending';
+  let approval: 'pending' | 'approved' | 'returned' = carried?.approval ?? 'pending';
   const approvalState = () => approval;
 
   const record = (action: string, extra: { actor?: Actor; comment?: string; data?: Record<string, unknown> } = {}) => {
@@ -145,8 +151,13 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
    * Runs a deadline's ladder until `done` (the whole ladder: by default one rung, the assessing
    * unit's leaders at the due time). Runs recorded before ladders were data waited at least 1 ms.
    */
-  async function climb(policy: EscalationPolicy, dueAt: string, done: () => boolean, fire: (rung: EscalationPolicy['ladder'][number], n: number) => Promise<void>) {
-    const progress = { remindersSent: 0, escalationLevel: 0 };
+  async function climb(
+    policy: EscalationPolicy,
+    dueAt: string,
+    done: () => boolean,
+    fire: (rung: EscalationPolicy['ladder'][number], n: number) => Promise<void>,
+    progress = { remindersSent: 0, escalationLevel: 0 },
+  ) {
     return runLadder({
       checkpoints: checkpointsOf(policy, { enteredAt: Date.now(), dueAt: Date.parse(dueAt) }).filter((cp) => cp.kind === 'rung'),
       progress,
@@ -160,9 +171,14 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
   }
   const responsible = { responsible: [input.assessorUnitId], parentOf: input.assessorUnitId };
 
-  /** Waits for a step to be done; past its date, the ladder of a late step is climbed. */
-  async function step(done: () => boolean, dueAt: string, label: string): Promise<void> {
-    const settled = await climb(def.stepEscalation ?? DEFAULT_LADDERS.step, dueAt, done, async (rung, n) => {
+  /**
+   * Waits for a step to be done; past its date, the ladder of a late step is climbed. A history past
+   * its bound continues as new here, the next run waiting on the same step.
+   */
+  async function step(done: () => boolean, dueAt: string, label: string, climbed = 0): Promise<void> {
+    const progress = { remindersSent: 0, escalationLevel: climbed };
+    const waited = () => done() || pastBound();
+    const settled = await climb(def.stepEscalation ?? DEFAULT_LADDERS.step, dueAt, waited, async (rung, n) => {
       const sent = await notify({
         caseId: id,
         kind: 'ESCALATION',
@@ -174,8 +190,20 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
       });
       record('STEP_OVERDUE', { data: { step: view.step, dueAt, rung: n, label: rung.label, recipients: sent.recipients } });
       await project();
+    }, progress);
+    if (!settled) await wf.condition(waited);
+    if (!done()) await continueAsNew(progress.escalationLevel);
+  }
+
+  /** Goes on in a new run waiting on the current step, with the state, the journal and the rungs climbed. */
+  async function continueAsNew(stepLevel: number): Promise<never> {
+    await wf.condition(wf.allHandlersFinished);
+    await project();
+    return wf.continueAsNew<typeof assessmentWorkflow>({
+      ...input,
+      year,
+      carried: { plan, view, approval, journal: journal.carry(0), stepLevel, finishByLevel: finishByProgress.escalationLevel },
     });
-    if (!settled) await wf.condition(done);
   }
 
   // ---- decisions ------------------------------------------------------------------------------
@@ -266,6 +294,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
 
   // ---- the end-of-February watchdog ----------------------------------------------------------
 
+  const finishByProgress = { remindersSent: 0, escalationLevel: carried?.finishByLevel ?? 0 };
   const watchdog = climb(def.finishByEscalation ?? DEFAULT_LADDERS.finishBy, due.finishBy, () => view.status !== 'ACTIVE', async (rung, n) => {
     if (!view.overdue) {
       view.overdue = true;
@@ -282,67 +311,79 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     });
     record('OVERDUE', { data: { finishBy: due.finishBy, rung: n, label: rung.label, recipients: sent.recipients } });
     await project();
-  });
+  }, finishByProgress);
 
   // ---- the steps ------------------------------------------------------------------------------
 
   const system: Actor = { personId: 'system', name: '系统（考核日程）', orgUnitId: input.assessorUnitId, role: 'LEADER' };
-  record('STARTED', { data: { year, units: plan.units.map((u) => u.id), due } });
-  setStep('self_summary', due.selfSummary);
-  const children = await Promise.all(
-    plan.units.map(async (u) => {
-      const caseId = wf.uuid4();
-      unitView(u.id)!.selfSummaryCaseId = caseId;
-      touch(u.id);
-      const definition = selfSummaryFor(selfSummary, u.level as OrgLevel, due.selfSummary, year, def.name);
-      const childInput: ProcedureInput = {
-        caseId,
-        year,
-        definition,
-        subject: { type: 'unit', id: u.id, name: u.name },
-        orgPath: u.orgPath,
-        startedBy: system,
-      };
-      return wf.startChild<typeof procedureWorkflow>('procedureWorkflow', {
-        workflowId: selfSummaryIdOf(u.id),
-        taskQueue: TASK_QUEUE,
-        args: [childInput],
-        typedSearchAttributes: [
-          { key: SA.procedureType, value: 'self-summary' },
-          { key: SA.orgPath, value: Object.values(u.orgPath) },
-        ],
-      });
-    }),
-  );
-  await project();
-  await Promise.all(
-    children.map(async (child, i) => {
-      const result = await child.result();
-      const u = view.units[i];
-      u.selfSummarySubmitted = result.status === 'COMPLETED';
-      touch(u.unitId);
-      record('SELF_SUMMARY_CLOSED', { data: { unitId: u.unitId, status: result.status } });
-      await project();
-    }),
-  );
+  const resumeAt = carried?.view.step;
+  if (!carried) {
+    record('STARTED', { data: { year, units: plan.units.map((u) => u.id), due } });
+    setStep('self_summary', due.selfSummary);
+    const children = await Promise.all(
+      plan.units.map(async (u) => {
+        const caseId = wf.uuid4();
+        unitView(u.id)!.selfSummaryCaseId = caseId;
+        touch(u.id);
+        const definition = selfSummaryFor(selfSummary, u.level as OrgLevel, due.selfSummary, year, def.name);
+        const childInput: ProcedureInput = {
+          caseId,
+          year,
+          definition,
+          subject: { type: 'unit', id: u.id, name: u.name },
+          orgPath: u.orgPath,
+          startedBy: system,
+        };
+        return wf.startChild<typeof procedureWorkflow>('procedureWorkflow', {
+          workflowId: selfSummaryIdOf(u.id),
+          taskQueue: TASK_QUEUE,
+          args: [childInput],
+          typedSearchAttributes: [
+            { key: SA.procedureType, value: 'self-summary' },
+            { key: SA.orgPath, value: Object.values(u.orgPath) },
+          ],
+        });
+      }),
+    );
+    await project();
+    await Promise.all(
+      children.map(async (child, i) => {
+        const result = await child.result();
+        const u = view.units[i];
+        u.selfSummarySubmitted = result.status === 'COMPLETED';
+        touch(u.unitId);
+        record('SELF_SUMMARY_CLOSED', { data: { unitId: u.unitId, status: result.status } });
+        await project();
+      }),
+    );
 
-  setStep('third_party_evaluation', due.thirdPartyEvaluation);
-  await project();
-  await step(() => view.units.every((u) => u.evaluation), due.thirdPartyEvaluation, '第三方评估');
+    setStep('third_party_evaluation', due.thirdPartyEvaluation);
+    await project();
+  }
+  if (!resumeAt || resumeAt === 'third_party_evaluation') {
+    await step(() => view.units.every((u) => u.evaluation), due.thirdPartyEvaluation, '第三方评估', carried?.stepLevel);
 
-  setStep('aggregation');
-  const aggregate = await aggregateAssessment({ assessmentId: id, year, unitIds: plan.units.map((u) => u.id) });
-  record('DATA_AGGREGATED', { data: aggregate });
-  await project();
+    setStep('aggregation');
+    const aggregate = await aggregateAssessment({ assessmentId: id, year, unitIds: plan.units.map((u) => u.id) });
+    record('DATA_AGGREGATED', { data: aggregate });
+    await project();
+  }
 
+  // a run continued while grading or approving goes on waiting there
+  let resuming = resumeAt === 'comprehensive_evaluation' || resumeAt === 'approval' ? resumeAt : undefined;
   for (;;) {
-    setStep('comprehensive_evaluation', due.comprehensiveEvaluation);
-    await project();
-    await step(() => view.units.every((u) => u.grade), due.comprehensiveEvaluation, '综合评价');
-    setStep('approval', due.approval);
-    approval = 'pending';
-    await project();
-    await step(() => approval !== 'pending', due.approval, '领导小组审定');
+    if (!resuming) {
+      setStep('comprehensive_evaluation', due.comprehensiveEvaluation);
+      await project();
+    }
+    if (resuming !== 'approval') {
+      await step(() => view.units.every((u) => u.grade), due.comprehensiveEvaluation, '综合评价', resuming ? carried?.stepLevel : 0);
+      setStep('approval', due.approval);
+      approval = 'pending';
+      await project();
+    }
+    await step(() => approval !== 'pending', due.approval, '领导小组审定', resuming === 'approval' ? carried?.stepLevel : 0);
+    resuming = undefined;
     if (approvalState() === 'approved') break;
     for (const u of view.units) {
       u.grade = undefined;
