@@ -58,6 +58,20 @@ function newest(defs: ProcedureDefinition[], procedureType: ProcedureType, profi
   return defs.filter((d) => d.procedureType === procedureType && d.profile === profile).sort((a, b) => b.version - a.version)[0];
 }
 
+/** The newest version of a type for a profile, falling back to the national default. */
+export function latestOf(defs: ProcedureDefinition[], procedureType: ProcedureType, profile = 'national'): ProcedureDefinition {
+  const def = newest(defs, procedureType, profile) ?? newest(defs, procedureType, 'national');
+  if (!def) throw new DefinitionError(`no definition for ${procedureType}`);
+  return def;
+}
+
+/** What a type is about, from its national (or else any) newest definition; undefined for no such type. */
+export function subjectOfType(defs: ProcedureDefinition[], procedureType: ProcedureType): SubjectSpec | undefined {
+  const ofType = defs.filter((d) => d.procedureType === procedureType).sort((a, b) => b.version - a.version);
+  const def = ofType.find((d) => d.profile === 'national') ?? ofType[0];
+  return def && subjectOf(def);
+}
+
 /** A version that is not newer than the published ones. */
 export class DefinitionConflictError extends Error {
   override name = 'DefinitionConflictError';
@@ -80,9 +94,7 @@ export class DefinitionRegistry {
 
   /** The newest version for a profile, falling back to the national default. */
   latest(procedureType: ProcedureType, profile = 'national'): ProcedureDefinition {
-    const def = newest(this.all(), procedureType, profile) ?? newest(this.all(), procedureType, 'national');
-    if (!def) throw new DefinitionError(`no definition for ${procedureType}`);
-    return def;
+    return latestOf(this.all(), procedureType, profile);
   }
 
   all(): ProcedureDefinition[] {
@@ -119,19 +131,15 @@ export class DefinitionStore {
     }
   }
 
-  /** What a procedure type is about, from its national (or else any) newest definition; undefined for no such type. */
-  async subjectOf(procedureType: ProcedureType): Promise<SubjectSpec | undefined> {
-    const ofType = (await this.all()).filter((d) => d.procedureType === procedureType).sort((a, b) => b.version - a.version);
-    const def = ofType.find((d) => d.profile === 'national') ?? ofType[0];
-    return def && subjectOf(def);
+  /** Every version of one type, shipped and published (one query, for that type only). */
+  async ofType(procedureType: ProcedureType): Promise<ProcedureDefinition[]> {
+    const rows = await this.db.procedureDefinitionVersion.findMany({ where: { procedureType } });
+    return [...this.shipped.all().filter((d) => d.procedureType === procedureType), ...rows.flatMap((r) => this.stored(r))];
   }
 
   /** The newest version for a profile, falling back to the national default. */
   async latest(procedureType: ProcedureType, profile = 'national'): Promise<ProcedureDefinition> {
-    const all = await this.all();
-    const def = newest(all, procedureType, profile) ?? newest(all, procedureType, 'national');
-    if (!def) throw new DefinitionError(`no definition for ${procedureType}`);
-    return def;
+    return latestOf(await this.ofType(procedureType), procedureType, profile);
   }
 
   /** Publishes a new version; it must be newer than every version of its profile. */

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, WorkflowExecutionAlreadyStartedError, WorkflowUpdateRPCTimeoutOrCancelledError, type WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Db } from '../../lib/prisma';
-import type { DefinitionStore } from '../../definitions';
+import { latestOf, subjectOfType, type DefinitionStore } from '../../definitions';
 import {
   type Actor,
   CancelBody,
@@ -113,12 +113,13 @@ export class ProcedureService {
   async start(me: Principal, procedureType: ProcedureType, subjectId: string, year: number, comment?: string, idempotencyKey?: string): Promise<StartResult> {
     const { temporal, definitions, db } = this.deps;
     // every profile of a type names the same subject: the type's national (or any) definition says which
-    const spec = await definitions.subjectOf(procedureType);
+    const versions = await definitions.ofType(procedureType);
+    const spec = subjectOfType(versions, procedureType);
     if (!spec) throw notFound(`procedure type ${procedureType}`);
     const { subject, unitPath, ineligible } = await this.resolveSubject(spec, subjectId);
     assertInScope(me, unitPath);
     const { byLevel, departments, profile, western } = await this.orgContext(unitPath);
-    const definition = await definitions.latest(procedureType, profile);
+    const definition = latestOf(versions, procedureType, profile);
     const own = subjectOf(definition);
     if (own.kind !== spec.kind || own.level !== spec.level) {
       throw new ApiError(409, 'DefinitionMismatch', `the ${profile} ${procedureType} definition names another subject (${own.kind} at ${own.level})`);

@@ -119,7 +119,8 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
   // Per-unit state stays out of payloads: a projection carries the units changed since the last
   // confirmed one, a decision answers with the units it changed.
   const touch = (...unitIds: string[]) => journal.touch(...unitIds);
-  const withUnits = (unitIds: string[]): AssessmentView => ({ ...view, units: view.units.filter((u) => unitIds.includes(u.unitId)).map((u) => ({ ...u })) });
+  const withUnits = (included: (unitId: string) => boolean): AssessmentView => ({ ...view, units: view.units.filter((u) => included(u.unitId)).map((u) => ({ ...u })) });
+  const noUnits = () => false;
   let approval: 'pending' | 'approved' | 'returned' = carried?.approval ?? 'pending';
   const approvalState = () => approval;
 
@@ -128,7 +129,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
   };
   async function project(): Promise<void> {
     await journal.project(async (entries, stateSeq, changed) => {
-      const snapshot = { view: withUnits(view.units.filter((u) => changed(u.unitId)).map((u) => u.unitId)), workflowId: wf.workflowInfo().workflowId };
+      const snapshot = { view: withUnits(changed), workflowId: wf.workflowInfo().workflowId };
       if (wf.patched(ONE_PROJECTION)) await projectJournal({ caseType: 'assessment', caseId: id, stateSeq, entries, case: snapshot });
       else await projectAssessment({ ...snapshot, stateSeq, events: entries });
     });
@@ -256,7 +257,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
       touch(cmd.unitId);
       record('EVALUATION_ENTERED', { actor: cmd.actor, data: { unitId: cmd.unitId, values: cmd.values, source: cmd.source } });
       await project();
-      return withUnits([cmd.unitId]);
+      return withUnits((unitId) => unitId === cmd.unitId);
     },
     { validator: validated(validateEvaluation) },
   );
@@ -273,7 +274,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
       touch(...cmd.results.map((r) => r.unitId));
       record('RESULTS_SUBMITTED', { actor: cmd.actor, comment: cmd.comment, data: { results: cmd.results } });
       await project();
-      return withUnits([]); // the entry holds the results; the database and queries hold the units
+      return withUnits(noUnits); // the entry holds the results; the database and queries hold the units
     },
     { validator: validated(validateResults) },
   );
@@ -285,7 +286,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
       approval = cmd.decision === 'approve' ? 'approved' : 'returned';
       record(cmd.decision === 'approve' ? 'RESULTS_APPROVED' : 'RESULTS_RETURNED', { actor: cmd.actor, comment: cmd.comment });
       await project();
-      return withUnits([]);
+      return withUnits(noUnits);
     },
     { validator: validated(validateApproval) },
   );
@@ -437,5 +438,5 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
   await watchdog;
   await wf.condition(wf.allHandlersFinished);
   await project();
-  return withUnits([]);
+  return withUnits(noUnits);
 }
