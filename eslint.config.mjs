@@ -21,7 +21,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['workflows/**/*.ts'],
+    files: ['workflows/**/*.ts', 'bench/baseline/workflows.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',

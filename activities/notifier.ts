@@ -2,6 +2,7 @@
  * Notification channels. In-app notifications are rows people read through the API; webhook and
  * email channels will implement the same interface. Sending is idempotent by `dedupeKey`.
  */
+import type { MetricMeter } from '@temporalio/common';
 import type { Db } from '../lib/prisma';
 
 export interface OutgoingNotification {
@@ -25,6 +26,23 @@ export function createInAppNotifier(db: Db): Notifier {
         data: notifications.map((n) => ({ ...n, channel: 'in-app' })),
         skipDuplicates: true,
       });
+    },
+  };
+}
+
+/**
+ * Counts what `inner` was handed, by kind, on the worker's Temporal metric meter (exported with the
+ * SDK's own metrics: `fupin_notifications_sent{kind="ESCALATION"}` are the escalations sent). A
+ * retried activity counts its batch again; the rows themselves stay deduplicated by `dedupeKey`.
+ */
+export function countingNotifier(inner: Notifier, meter: MetricMeter): Notifier {
+  const sent = meter.createCounter('fupin_notifications_sent', 'notifications', 'notifications handed to the channels, by kind (TASK, REMINDER, ESCALATION, INFO)');
+  return {
+    async send(notifications) {
+      await inner.send(notifications);
+      const byKind = new Map<string, number>();
+      for (const n of notifications) byKind.set(n.kind, (byKind.get(n.kind) ?? 0) + 1);
+      for (const [kind, count] of byKind) sent.add(count, { kind });
     },
   };
 }

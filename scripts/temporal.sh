@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Temporal dev server (official CLI from .venv) with its SQLite file under $DATA_DIR, its web
-# UI, and the custom search attributes the supervisors need. Runs in the foreground.
+# UI. Runs in the foreground; scripts/temporal-setup.ts then adds the search attributes.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 mkdir -p "$DATA_DIR/temporal"
@@ -11,10 +11,4 @@ exec "$TEMPORAL_CLI" server start-dev \
   --ui-ip "$host" --ui-port "$TEMPORAL_UI_PORT" \
   --db-filename "$DATA_DIR/temporal/temporal.sqlite" \
   --namespace "$TEMPORAL_NAMESPACE" \
-  --log-level warn \
-  --search-attribute ProcedureType=Keyword \
-  --search-attribute OrgPath=KeywordList \
-  --search-attribute CurrentStage=Keyword \
-  --search-attribute ResponsibleOrgUnit=Keyword \
-  --search-attribute DueAt=Datetime \
-  --search-attribute Overdue=Bool
+  --log-level warn

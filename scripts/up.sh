@@ -2,13 +2,22 @@
 # Command one: brings up the whole system on embedded defaults — PostgreSQL (project-local
 # cluster), the Temporal dev server (SQLite file, web UI), migrations, demo data, the worker and
 # the API — all in the background with logs under .data/logs. Stop it with scripts/down.sh.
+#
+#   scripts/up.sh --cluster   the same system on Temporal's own two-node server on PostgreSQL
+#                             (scripts/cluster.sh; built once from the Go module proxy), with two
+#                             workers and two API processes behind the same addresses.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
+source "$ROOT/scripts/proc.sh"
 cd "$ROOT"
+mode=embedded
+case "${1:-}" in
+  --cluster) mode=cluster ;;
+  "") ;;
+  *) echo "usage: $0 [--cluster]" >&2; exit 2 ;;
+esac
 
 "$ROOT/scripts/install.sh"
-mkdir -p "$DATA_DIR/logs" "$DATA_DIR/run"
-
 "$ROOT/scripts/pg.sh" start
 "$ROOT/scripts/pg.sh" createdb "$PG_DB"
 log "applying migrations"
@@ -22,24 +31,25 @@ else
   echo '{"units":[],"households":0}' > "$DATA_DIR/demo.json"
 fi
 
-running() { [ -f "$DATA_DIR/run/$1.pid" ] && kill -0 "$(cat "$DATA_DIR/run/$1.pid")" 2>/dev/null; }
-launch() { # name command...
-  local name="$1"; shift
-  if running "$name"; then log "$name already running (pid $(cat "$DATA_DIR/run/$name.pid"))"; return; fi
-  log "starting $name (log: .data/logs/$name.log)"
-  setsid nohup "$@" >>"$DATA_DIR/logs/$name.log" 2>&1 < /dev/null &
-  echo $! > "$DATA_DIR/run/$name.pid"
-}
-wait_for() { # what check...
-  local what="$1"; shift
-  for _ in $(seq 1 120); do "$@" >/dev/null 2>&1 && return 0; sleep 0.5; done
-  echo "$what did not come up; see .data/logs" >&2; exit 1
-}
-
-launch temporal "$ROOT/scripts/temporal.sh"
-wait_for "Temporal" "$TEMPORAL_CLI" operator cluster health --address "$TEMPORAL_ADDRESS"
-launch worker npx --no-install tsx worker/main.ts
-launch api npx --no-install tsx api/main.ts
+if [ "$mode" = embedded ]; then
+  launch temporal "$ROOT/scripts/temporal.sh"
+  wait_for "Temporal" "$TEMPORAL_CLI" operator cluster health --address "$TEMPORAL_ADDRESS"
+  npx --no-install tsx scripts/temporal-setup.ts >&2
+  launch worker npx --no-install tsx worker/main.ts
+  launch api npx --no-install tsx api/main.ts
+else
+  "$ROOT/scripts/cluster.sh" up
+  # Two of each, as a province would run them on two machines: workers share the task queue,
+  # the APIs sit behind one balancer on $API_PORT.
+  api_backends=()
+  for n in 1 2; do
+    launch "worker-$n" env WORKER_METRICS_PORT=$((API_PORT + 10 + n)) npx --no-install tsx worker/main.ts
+    launch "api-$n" env API_PORT=$((API_PORT + n)) npx --no-install tsx api/main.ts
+    api_backends+=("127.0.0.1:$((API_PORT + n))")
+  done
+  for n in 1 2; do wait_for "API $n" curl -fsS "http://127.0.0.1:$((API_PORT + n))/healthz"; done
+  launch api-balancer npx --no-install tsx scripts/balancer.ts "127.0.0.1:$API_PORT" "${api_backends[@]}"
+fi
 wait_for "API" curl -fsS "http://127.0.0.1:$API_PORT/healthz"
 log "scheduling the annual assessments and periodic duties"
 npx --no-install tsx scripts/schedules.ts >&2

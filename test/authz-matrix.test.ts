@@ -149,6 +149,8 @@ async function rectificationItem() {
 const FIXTURES: Record<string, () => Promise<Fixture[]>> = {
   'GET /healthz': async () => [{ path: '/healthz', check: (_p, res) => expect(res.body).toEqual({ ok: true }) }],
   'GET /readyz': async () => [{ path: '/readyz', check: (_p, res) => expect(res.body.ok).toBe(true) }],
+  // no METRICS_TOKEN here: served to loopback clients (test/metrics.test.ts covers the token and other addresses)
+  'GET /metrics': async () => [{ path: '/metrics', check: (_p, res) => expect(res.text).toContain('# TYPE http_requests_total counter') }],
   'GET /me': async () => [{ path: '/me', check: (p, res) => expect(res.body).toMatchObject({ personId: p.personId, orgUnitId: p.orgUnitId, role: p.role }) }],
   // one route for every type: the exits (with the field names they took before) and an inspection
   'POST /procedures/:procedureType': async () => [

@@ -691,6 +691,11 @@ function checkAnswer(spec: Spec, res: RawResponse) {
     throw new Error(`503 while the database, Temporal and the worker are up: ${where}`);
   }
   if (res.status === 204 || spec.method === 'HEAD' || (spec.method === 'OPTIONS' && res.text === '')) return;
+  // GET /metrics (to loopback, without METRICS_TOKEN) answers in Prometheus's text format
+  if (res.status === 200 && spec.method === 'GET' && /^\/metrics\/?(\?|$)/i.test(spec.target)) {
+    if (!/^text\/plain;.*\bversion=0\.0\.4\b/.test(String(res.headers['content-type'] ?? ''))) throw new Error(`metrics not in the exposition format (${res.headers['content-type']}): ${where}`);
+    return;
+  }
   if (!/^application\/json\b/.test(String(res.headers['content-type'] ?? ''))) throw new Error(`not JSON (${res.headers['content-type']}): ${where}`);
   let body: unknown;
   try {

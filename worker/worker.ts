@@ -61,9 +61,16 @@ export interface WorkerOptions extends ActivityDeps {
   taskQueue?: string;
   /** activity interceptors (tracing, metrics; the tests inject faults with them) */
   interceptors?: WorkerInterceptors;
+  /**
+   * activities run at once: the database pool's size, as each holds at most one connection (more
+   * would only queue inside the pool, where a transaction times out instead of waiting in Temporal)
+   */
+  maxConcurrentActivities?: number;
+  /** workflows kept in memory between tasks (the SDK's default derives from the heap size) */
+  maxCachedWorkflows?: number;
 }
 
-export async function createWorker({ connection, namespace = 'default', taskQueue = TASK_QUEUE, interceptors, ...deps }: WorkerOptions) {
+export async function createWorker({ connection, namespace = 'default', taskQueue = TASK_QUEUE, interceptors, maxConcurrentActivities, maxCachedWorkflows, ...deps }: WorkerOptions) {
   return Worker.create({
     connection,
     namespace,
@@ -71,5 +78,7 @@ export async function createWorker({ connection, namespace = 'default', taskQueu
     workflowBundle: await workflowBundle(),
     activities: createActivities(deps),
     interceptors,
+    ...(maxConcurrentActivities !== undefined ? { maxConcurrentActivityTaskExecutions: maxConcurrentActivities } : {}),
+    ...(maxCachedWorkflows !== undefined ? { maxCachedWorkflows } : {}),
   });
 }

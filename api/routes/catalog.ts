@@ -33,7 +33,7 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 /**
  * Who may call a route. Every rule but `public` needs a valid bearer token (401 otherwise).
  *
- * - `public`: no token (liveness, readiness).
+ * - `public`: no person token (liveness, readiness; /metrics has its own scrape token or loopback rule).
  * - `any`: any signed-in person; the data is the same for everyone (definitions, calendar).
  * - `self`: any signed-in person, acting on or reading only their own records (their profile,
  *   inbox, notifications, tokens, duties); another person's record is answered as not found.
@@ -123,6 +123,18 @@ export const ROUTES: readonly RouteEntry[] = [
     summary: 'readiness: the database and Temporal answer within 2 s (503 naming which does not)',
     success: [200],
     access: { auth: 'public', zh: '无需登录', en: 'no token' },
+  },
+  {
+    method: 'GET',
+    path: '/metrics',
+    module: 'health',
+    summary: 'Prometheus metrics (text exposition): HTTP requests by route pattern, the process, open/overdue/escalated cases',
+    success: [200],
+    access: {
+      auth: 'public',
+      zh: '无需人员令牌：设置 METRICS_TOKEN 时须携带该抓取令牌（否则 401），未设置时仅限本机回环地址（否则 403）',
+      en: 'no person token: the scrape token METRICS_TOKEN when set (401 without it), else loopback clients only (403)',
+    },
   },
 
   // ---- procedures (api/routes/procedures.ts) -----------------------------------------------

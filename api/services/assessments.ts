@@ -28,6 +28,7 @@ import type { assessmentWorkflow } from '../../workflows/assessment/workflow';
 import { loadAssessmentDefinition } from '../../definitions';
 import { Principal, assertInScope, inScope } from '../auth';
 import { badRequest, conflict, forbidden, notFound } from '../errors';
+import { noteTemporal, requestMemo } from '../request-context';
 import { readJournal } from './journal';
 import { decideOn, type DecisionTarget } from './decide';
 
@@ -46,6 +47,7 @@ export class AssessmentService {
   async start(me: Principal, year: number) {
     this.assertAssessor(me);
     const id = assessmentId(me.orgUnitId, year);
+    noteTemporal(id);
     try {
       await this.deps.temporal.workflow.start<typeof assessmentWorkflow>('assessmentWorkflow', {
         taskQueue: TASK_QUEUE,
@@ -53,6 +55,7 @@ export class AssessmentService {
         args: [{ assessorUnitId: me.orgUnitId, year, ...(this.deps.historyBoundEvents ? { historyBound: this.deps.historyBoundEvents } : {}) }],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        memo: requestMemo(),
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict('AssessmentExists', `the ${year} assessment already exists`);

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowNotFoundError, type UpdateDefinition } from '@temporalio/common';
 import type { Actor } from '../../workflows/procedure/contract';
 import { actorOf, type Principal } from '../auth';
 import { conflict, fromTemporal } from '../errors';
+import { noteTemporal, requestUpdateId } from '../request-context';
 
 /** How long a request waits for its decision by default (DECISION_WAIT_SECONDS). */
 export const DEFAULT_DECISION_WAIT_MS = 30_000;
@@ -42,7 +42,9 @@ export async function decide<Ret, Cmd extends { actor: Actor }>(
   waitMs = DEFAULT_DECISION_WAIT_MS,
 ): Promise<Ret> {
   const args: [Cmd] = [{ ...body, actor: actorOf(me) } as Cmd];
-  const updateId = idempotencyKey ? decisionUpdateId(me, idempotencyKey) : randomUUID();
+  // without a key, the update id starts with the request id (X-Request-Id): the decision is found in the history by it
+  const updateId = idempotencyKey ? decisionUpdateId(me, idempotencyKey) : requestUpdateId();
+  noteTemporal(handle.workflowId, updateId);
   try {
     return await handle.client.withDeadline(Date.now() + waitMs, () => handle.executeUpdate(update, { args, updateId }));
   } catch (err) {

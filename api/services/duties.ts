@@ -11,6 +11,7 @@ import type { dutyWorkflow } from '../../workflows/duty/workflow';
 import { assertInScope, assertProvincialAdmin, type Principal } from '../auth';
 import { badRequest, notFound } from '../errors';
 import { decide } from './decide';
+import { requestMemo } from '../request-context';
 
 /** Starts the duty workflows of everyone under a unit (idempotent: running ones are kept). */
 export async function ensureDuties(db: Db, temporal: Client, scopePath: string): Promise<number> {
@@ -22,6 +23,7 @@ export async function ensureDuties(db: Db, temporal: Client, scopePath: string):
         taskQueue: TASK_QUEUE,
         workflowId: dutyWorkflowId(duty.kind, p.id),
         workflowIdConflictPolicy: 'USE_EXISTING',
+        memo: requestMemo(),
         args: [{ personId: p.id, personName: p.name, orgUnitId: p.orgUnitId, role: p.role, ...duty }],
       });
       started++;

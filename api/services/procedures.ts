@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, WorkflowExecutionAlreadyStartedError, WorkflowUpdateRPCTimeoutOrCancelledError, type WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
+import { Prisma } from '../../generated/prisma/client';
 import type { Db } from '../../lib/prisma';
 import { latestOf, subjectOfType, type DefinitionStore } from '../../definitions';
 import {
@@ -31,8 +32,10 @@ import {
 import { subjectOf, subjectTypeOf, type OrgLevel, type ProcedureType, type SubjectSpec } from '../../workflows/procedure/definition';
 import type { procedureWorkflow } from '../../workflows/procedure/workflow';
 import { Principal, actorOf, assertInScope } from '../auth';
+import { noteTemporal, requestMemo } from '../request-context';
 import { DEFAULT_DECISION_WAIT_MS, decideOn } from './decide';
 import { readJournal } from './journal';
+import { likePrefix } from './sql';
 import { ApiError, forbidden, notFound } from '../errors';
 
 export interface ProcedureServiceDeps {
@@ -134,6 +137,7 @@ export class ProcedureService {
       throw new ApiError(409, 'MissingDepartments', `no industry department unit for: ${missing.map((b) => `${b.department} (${b.name})`).join(', ')}`);
     }
     const workflowId = procedureWorkflowId(definition.procedureType, subject.id, year);
+    noteTemporal(workflowId);
     const caseId = randomUUID();
     // who started it with which Idempotency-Key: a retry after the API died mid-request finds its own case
     const startKey = idempotencyKey ? `${me.personId}:${idempotencyKey}` : undefined;
@@ -157,7 +161,8 @@ export class ProcedureService {
         args: [input],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        memo: { caseId, ...(startKey ? { startKey } : {}) },
+        // the request that started it (X-Request-Id): one case followed from the API's log line to its history
+        memo: { caseId, ...(startKey ? { startKey } : {}), ...requestMemo() },
         typedSearchAttributes: [
           { key: SA.procedureType, value: definition.procedureType },
           { key: SA.orgPath, value: Object.values(byLevel) },
@@ -310,25 +315,21 @@ export class ProcedureService {
     return rows.map(summary);
   }
 
-  /** Overdue or stuck cases anywhere under my unit: where they stand, who must act, since when. */
+  /**
+   * Overdue or stuck cases anywhere under my unit: where they stand, who must act, since when.
+   * Active cases under my scope that are due before now, marked overdue, blocked or (with
+   * `staleDays`) in their stage since before then, due first: their ids from PostgreSQL, then the rows.
+   */
   async overdue(me: Principal, staleDays: number | undefined, limit: number) {
     const now = new Date();
     const stale = staleDays !== undefined ? new Date(now.getTime() - staleDays * 86_400_000) : undefined;
-    const rows = await this.deps.db.procedure.findMany({
-      where: {
-        status: 'ACTIVE',
-        orgPath: { startsWith: me.scopePath },
-        OR: [
-          { overdue: true },
-          { dueAt: { lt: now } },
-          { blockedReason: { not: null } },
-          ...(stale ? [{ stageEnteredAt: { lt: stale } }] : []),
-        ],
-      },
-      orderBy: [{ dueAt: 'asc' }, { id: 'asc' }],
-      take: limit,
+    const ids = (await this.deps.db.$queryRaw<Array<{ id: string }>>(lateCaseIds(me.scopePath, now, staleDays, stale, limit))).map((r) => r.id);
+    const found = await this.deps.db.procedure.findMany({
+      where: { id: { in: ids } },
       include: { escalations: { where: { resolvedAt: null }, orderBy: { rung: 'desc' }, take: 1 } },
     });
+    const byId = new Map(found.map((r) => [r.id, r]));
+    const rows = ids.flatMap((id) => byId.get(id) ?? []);
     const units = await this.unitNames(rows.flatMap((r) => [r.responsibleOrgUnitId, r.orgUnitId]));
     return rows.map((r) => ({
       ...summary(r),
@@ -338,6 +339,30 @@ export class ProcedureService {
       latestEscalation: r.escalations[0] ?? null,
     }));
   }
+}
+
+/**
+ * The ids of `overdue`'s page, in its order: one ordered, limited branch per reason a case is late,
+ * so that each reads an index of its own in due order or by scope and stops early (one OR over the
+ * four reasons reads every active case of a county that has none). The indexes are the partial ones
+ * of migration 20261124031001_supervision_indexes: test/supervision-indexes.test.ts checks the plans.
+ */
+function lateCaseIds(scopePath: string, now: Date, staleDays: number | undefined, stale: Date | undefined, limit: number): Prisma.Sql {
+  const branch = (reason: Prisma.Sql) =>
+    Prisma.sql`(SELECT "id", "dueAt" FROM "Procedure" WHERE "status" = 'ACTIVE' AND "orgPath" LIKE ${likePrefix(scopePath)} AND ${reason} ORDER BY "dueAt", "id" LIMIT ${limit})`;
+  const branches = [
+    branch(Prisma.sql`"dueAt" < ${now}`),
+    branch(Prisma.sql`("overdue" OR "blockedReason" IS NOT NULL)`),
+    ...(stale
+      ? [
+          // stale and not yet due (stale and past due is the first branch): the stage runs longer than
+          // staleDays, which the stage-length index lets the planner see is rare
+          branch(Prisma.sql`"stageEnteredAt" < ${stale} AND "dueAt" >= ${now} AND "dueAt" - "stageEnteredAt" > make_interval(days => ${staleDays}::int)`),
+          branch(Prisma.sql`"stageEnteredAt" < ${stale} AND "dueAt" IS NULL`),
+        ]
+      : []),
+  ];
+  return Prisma.sql`SELECT "id" FROM (${Prisma.join(branches, ' UNION ')}) AS late ORDER BY "dueAt", "id" LIMIT ${limit}`;
 }
 
 function summary(r: {
