@@ -1,5 +1,5 @@
 import type { Db } from '../lib/prisma';
-import { createInAppNotifier, type Notifier } from './notifier';
+import { countingNotifier, createInAppNotifier, type NotificationCounter, type Notifier } from './notifier';
 import { createProcedureActivities } from './procedure';
 import { createAssessmentActivities } from './assessment';
 import { createMaintenanceActivities } from './maintenance';
@@ -8,15 +8,18 @@ import { createProjectionActivities } from './projection';
 export interface ActivityDeps {
   db: Db;
   notifier?: Notifier;
+  /** counts the notifications handed to the channels (the worker's metrics) */
+  notificationsSent?: NotificationCounter;
 }
 
 /** Every activity the worker registers, built from its dependencies. */
-export function createActivities({ db, notifier = createInAppNotifier(db) }: ActivityDeps) {
+export function createActivities({ db, notifier: channels = createInAppNotifier(db), notificationsSent }: ActivityDeps) {
+  const notifier = notificationsSent ? countingNotifier(channels, notificationsSent) : channels;
   return {
     ...createProcedureActivities({ db, notifier }),
     ...createAssessmentActivities({ db, notifier }),
     ...createMaintenanceActivities({ db }),
-    ...createProjectionActivities({ db }),
+    ...createProjectionActivities({ db, notificationsSent }),
   };
 }
 

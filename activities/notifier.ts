@@ -30,19 +30,26 @@ export function createInAppNotifier(db: Db): Notifier {
   };
 }
 
+/** Counts the notifications handed to the channels, by kind. */
+export type NotificationCounter = (kind: string, count: number) => void;
+
 /**
- * Counts what `inner` was handed, by kind, on the worker's Temporal metric meter (exported with the
- * SDK's own metrics: `fupin_notifications_sent{kind="ESCALATION"}` are the escalations sent). A
- * retried activity counts its batch again; the rows themselves stay deduplicated by `dedupeKey`.
+ * A counter on the worker's Temporal metric meter, exported with the SDK's own metrics:
+ * `fupin_notifications_sent{kind}` (`kind="ESCALATION"`: the escalations sent).
  */
-export function countingNotifier(inner: Notifier, meter: MetricMeter): Notifier {
+export function meterCounter(meter: MetricMeter): NotificationCounter {
   const sent = meter.createCounter('fupin_notifications_sent', 'notifications', 'notifications handed to the channels, by kind (TASK, REMINDER, ESCALATION, INFO)');
+  return (kind, count) => sent.add(count, { kind });
+}
+
+/** Counts what `inner` was handed, by kind (a retried activity counts its batch again). */
+export function countingNotifier(inner: Notifier, counted: NotificationCounter): Notifier {
   return {
     async send(notifications) {
       await inner.send(notifications);
       const byKind = new Map<string, number>();
       for (const n of notifications) byKind.set(n.kind, (byKind.get(n.kind) ?? 0) + 1);
-      for (const [kind, count] of byKind) sent.add(count, { kind });
+      for (const [kind, count] of byKind) counted(kind, count);
     },
   };
 }

@@ -10,11 +10,12 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Prisma } from '../generated/prisma/client';
 import type { Db } from '../lib/prisma';
+import type { NotificationCounter } from './notifier';
 import type { JournalEntry } from '../workflows/shared/journal';
 import type { Actor, CaseSummary, CaseView, OrgPathByLevel, ProcedureSubject } from '../workflows/procedure/contract';
 import type { AssessmentView, RectificationView } from '../workflows/assessment/contract';
 import type { DutyView } from '../workflows/duty/contract';
-import type { CaseActions } from '../workflows/procedure/definition';
+import type { CaseActions, Role } from '../workflows/procedure/definition';
 
 type Tx = Prisma.TransactionClient;
 
@@ -70,6 +71,24 @@ export interface DutySnapshot {
   records: DutyRecordRow[];
 }
 
+/**
+ * A notification an entry asks for (a task on stage entry, a reminder, an escalation), written in
+ * the projection's own transaction — the outbox the channels deliver from — so that a decision
+ * costs one write, not a notification activity and a projection. The people are resolved here:
+ * everyone holding one of `roles` in one of `orgUnitIds`; the entry's `data.recipients` names them.
+ */
+export interface NotificationRequest {
+  /** the journal entry it belongs to (REMINDED, ESCALATED, TASK_ASSIGNED) */
+  entrySeq: number;
+  kind: 'REMINDER' | 'ESCALATION' | 'TASK';
+  /** one notification per key and person */
+  dedupeKey: string;
+  orgUnitIds: string[];
+  roles: Role[];
+  title: string;
+  body: string;
+}
+
 interface Journaled {
   /** the journal's key: the case id (a duty's: `<dutyId>@<period start>`) */
   caseId: string;
@@ -77,6 +96,8 @@ interface Journaled {
   stateSeq: number;
   /** every entry past the last confirmed projection */
   entries: JournalEntry[];
+  /** the notifications those entries ask for (procedure cases; sent again with their entries until confirmed) */
+  notifications?: NotificationRequest[];
 }
 
 export type ProjectionInput = Journaled &
@@ -139,25 +160,55 @@ async function saveEntries(tx: Tx, caseType: string, caseId: string, entries: Jo
   });
 }
 
-export function createProjectionActivities({ db }: { db: Db }) {
+/**
+ * The people each notification goes to, and their notifications written (once per key and person).
+ * Returns the entries with `data.recipients` filled in for the entries that asked, and how many
+ * notifications of each kind are new (none when a resend finds them written).
+ */
+async function writeNotifications(tx: Tx, caseId: string, entries: JournalEntry[], requests: NotificationRequest[]): Promise<{ entries: JournalEntry[]; created: Map<string, number> }> {
+  const created = new Map<string, number>();
+  if (!requests.length) return { entries, created };
+  const units = [...new Set(requests.flatMap((r) => r.orgUnitIds))];
+  const roles = [...new Set(requests.flatMap((r) => r.roles))];
+  const people = await tx.person.findMany({ where: { orgUnitId: { in: units }, role: { in: roles } }, orderBy: { id: 'asc' }, select: { id: true, name: true, role: true, orgUnitId: true } });
+  const recipientsOf = new Map<number, Array<{ id: string; name: string; role: Role }>>();
+  const rows = requests.flatMap((r) => {
+    const to = people.filter((p) => r.orgUnitIds.includes(p.orgUnitId) && r.roles.includes(p.role as Role));
+    recipientsOf.set(r.entrySeq, [...(recipientsOf.get(r.entrySeq) ?? []), ...to.map((p) => ({ id: p.id, name: p.name, role: p.role as Role }))]);
+    return to.map((p) => ({ dedupeKey: `${r.dedupeKey}:${p.id}`, recipientId: p.id, procedureId: caseId, kind: r.kind, title: r.title, body: r.body, channel: 'in-app' }));
+  });
+  const { count } = await tx.notification.createMany({ data: rows, skipDuplicates: true });
+  // a resend writes none; a partial one (rare) is counted by kind in full
+  if (count > 0) for (const row of rows) created.set(row.kind, (created.get(row.kind) ?? 0) + 1);
+  return { entries: entries.map((e) => (recipientsOf.has(e.seq) ? { ...e, data: { ...e.data, recipients: recipientsOf.get(e.seq) } } : e)), created };
+}
+
+export function createProjectionActivities({ db, notificationsSent }: { db: Db; notificationsSent?: NotificationCounter }) {
   async function projectJournal(input: ProjectionInput): Promise<void> {
-    await db.$transaction(async (tx) => {
-      await saveEntries(tx, input.caseType, input.caseId, input.entries);
-      switch (input.caseType) {
-        case 'procedure':
-          return projectProcedure(tx, input.caseId, input.stateSeq, input.entries, input.case);
-        case 'assessment':
-          return projectAssessment(tx, input.stateSeq, input.case);
-        case 'rectification':
-          return projectRectification(tx, input.stateSeq, input.case);
-        case 'duty':
-          return projectDuty(tx, input.stateSeq, input.case);
-        default: {
-          const unknown: never = input;
-          throw ApplicationFailure.nonRetryable(`unknown case type ${String((unknown as { caseType: unknown }).caseType)}`, 'InvalidInput');
-        }
-      }
+    const created = await db.$transaction(async (tx) => {
+      const { entries, created } = await writeNotifications(tx, input.caseId, input.entries, input.notifications ?? []);
+      await saveEntries(tx, input.caseType, input.caseId, entries);
+      await projectCaseRow(tx, input, entries);
+      return created;
     });
+    for (const [kind, count] of created) notificationsSent?.(kind, count);
+  }
+
+  function projectCaseRow(tx: Tx, input: ProjectionInput, entries: JournalEntry[]): Promise<void> {
+    switch (input.caseType) {
+      case 'procedure':
+        return projectProcedure(tx, input.caseId, input.stateSeq, entries, input.case);
+      case 'assessment':
+        return projectAssessment(tx, input.stateSeq, input.case);
+      case 'rectification':
+        return projectRectification(tx, input.stateSeq, input.case);
+      case 'duty':
+        return projectDuty(tx, input.stateSeq, input.case);
+      default: {
+        const unknown: never = input;
+        throw ApplicationFailure.nonRetryable(`unknown case type ${String((unknown as { caseType: unknown }).caseType)}`, 'InvalidInput');
+      }
+    }
   }
 
   return {

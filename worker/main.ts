@@ -1,6 +1,6 @@
 /** The worker process: runs procedure workflows and their activities. Scale by starting more. */
 import { NativeConnection } from '@temporalio/worker';
-import { countingNotifier, createInAppNotifier } from '../activities/notifier';
+import { meterCounter } from '../activities/notifier';
 import { createPrisma } from '../lib/prisma';
 import { loadConfig } from '../lib/config';
 import { announce, createLogger, logFatal, type Logger } from '../lib/log';
@@ -20,7 +20,7 @@ async function main() {
     connection,
     namespace: config.temporalNamespace,
     db,
-    notifier: countingNotifier(createInAppNotifier(db), runtime.metricMeter),
+    notificationsSent: meterCounter(runtime.metricMeter),
     maxConcurrentActivities: config.databasePoolSize,
     maxCachedWorkflows: config.workerMaxCachedWorkflows,
   });

@@ -53,7 +53,7 @@ import { findTextProblems } from '../shared/text';
 import { FailureType, validated } from '../shared/refuse';
 import { Journal } from '../shared/journal';
 import { CaseRules, type Decidable } from './rules';
-import type { ProcedureSnapshot } from '../../activities/projection';
+import type { NotificationRequest, ProcedureSnapshot } from '../../activities/projection';
 import { ONE_PROJECTION, activities } from '../shared/proxies';
 import { Checkpoint, checkpointsOf, rungUnits, runLadder } from '../shared/ladder';
 
@@ -65,6 +65,12 @@ export const PATCHES = {
   notifyOnStageEntry: 'notify-on-stage-entry',
   /** continue as new when the history passes `historyBound` events, not only when Temporal suggests it */
   continueAsNewAtBound: 'continue-as-new-at-bound',
+  /**
+   * one write per decision: the task, reminder and escalation notifications go out with the
+   * projection, in its transaction (no `notify` activity); a decision that moves the case answers
+   * once the main loop's one projection of the next stage has landed, not after one of its own
+   */
+  oneWritePerDecision: 'one-write-per-decision',
 } as const;
 
 /** History events after which a case continues as new at its next stage (ProcedureInput.historyBound). */
@@ -95,6 +101,8 @@ class ProcedureCase {
   private readonly journal: Journal<HistoryEntry>;
   /** where the case stands and which decisions it admits: plain code over this state */
   private readonly rules: CaseRules;
+  /** notifications asked for by entries not yet confirmed: they go out with those entries */
+  private outbox: NotificationRequest[] = [];
 
   constructor(private readonly input: ProcedureInput) {
     this.def = input.definition;
@@ -209,13 +217,49 @@ class ProcedureCase {
   private async project(): Promise<void> {
     await this.journal.project(async (entries, stateSeq) => {
       if (wf.patched(ONE_PROJECTION)) {
-        await projectJournal({ caseType: 'procedure', caseId: this.input.caseId, stateSeq, entries, case: this.projection(this.journal.confirmed === 0) });
+        const sending = new Set(entries.map((e) => e.seq));
+        const notifications = this.outbox.filter((n) => sending.has(n.entrySeq));
+        await projectJournal({
+          caseType: 'procedure',
+          caseId: this.input.caseId,
+          stateSeq,
+          entries,
+          case: this.projection(this.journal.confirmed === 0),
+          ...(notifications.length ? { notifications } : {}),
+        });
       } else {
         const { opening, ...rest } = this.projection(true);
         await projectCase({ caseId: this.input.caseId, stateSeq, entries, ...opening!, ...rest, snapshot: this.view(false), orgPath: this.input.orgPath });
       }
     });
     this.state.projectedCount = this.journal.confirmed;
+    this.outbox = this.outbox.filter((n) => n.entrySeq > this.journal.confirmed);
+  }
+
+  /** Whether decisions cost one write (PATCHES.oneWritePerDecision). */
+  private oneWrite(): boolean {
+    return wf.patched(PATCHES.oneWritePerDecision);
+  }
+
+  /**
+   * What a decision's handler waits for before it answers. A decision that moved the case (to its
+   * next stage, back, or to its end) is projected by the main loop together with the next stage's
+   * opening and task: the handler waits for that one write. One that did not move it (a branch of
+   * a parallel group) projects itself.
+   */
+  private async settle(moved: boolean): Promise<void> {
+    if (!this.oneWrite()) {
+      await this.untilOpened();
+      await this.project();
+      return;
+    }
+    if (!moved) {
+      await this.project();
+      return;
+    }
+    await this.untilOpened();
+    const upTo = this.journal.seq;
+    await wf.condition(() => this.journal.confirmed >= upTo);
   }
 
   /** The snapshot; the fields the row is created with only until a this.projection is confirmed. */
@@ -299,6 +343,7 @@ class ProcedureCase {
       async (cmd) => {
         await this.untilOpened();
         const stage = this.rules.validateSignOff(cmd); // again: another update may have moved the case since validation
+        const round = this.state.round;
         const common = { actor: cmd.actor, comment: cmd.comment, attachments: cmd.attachments };
         const branch = stage.kind === 'parallel' ? { branch: cmd.branchKey } : {};
         if (cmd.decision === 'approve') {
@@ -320,8 +365,7 @@ class ProcedureCase {
           }
           this.goTo(this.rules.indexOf(returnTo));
         }
-        await this.untilOpened();
-        await this.project();
+        await this.settle(this.state.round !== round || this.state.status !== 'ACTIVE');
         return this.summary();
       },
       {
@@ -344,8 +388,7 @@ class ProcedureCase {
           data: { objectorName: cmd.objectorName, returnTo, objectionId: wf.currentUpdateInfo()?.id },
         });
         this.goTo(this.rules.indexOf(returnTo));
-        await this.untilOpened();
-        await this.project();
+        await this.settle(true);
         return this.summary();
       },
       { validator: validated((cmd: ObjectionCommand) => this.rules.validateObjection(cmd)) },
@@ -395,17 +438,22 @@ class ProcedureCase {
     const policy = escalationFor(this.def, stage);
     const responsible = this.rules.pendingUnits(stage);
     if (cp.kind === 'reminder') {
-      const sent = await notify({
-        caseId: this.input.caseId,
-        kind: 'REMINDER',
+      const reminder = {
+        kind: 'REMINDER' as const,
         dedupeKey: `${this.input.caseId}:${round}:reminder:${cp.n}`,
         orgUnitIds: responsible,
         roles: this.rules.rolesOf(stage),
         title: `待办提醒：${this.input.subject.name}「${stage.name}」将于 ${this.state.dueAt!.slice(0, 10)} 到期`,
         body: `${this.def.name}（${this.input.subject.name}）的「${stage.name}」尚未办理，办理时限为 ${this.state.dueAt}。`,
-      });
+      };
       this.state.remindersSent = Math.max(this.state.remindersSent, cp.n);
-      this.record('REMINDED', stage, { data: { n: cp.n, orgUnitId: responsible[0], orgUnitIds: responsible, recipients: sent.recipients } });
+      const data = { n: cp.n, orgUnitId: responsible[0], orgUnitIds: responsible };
+      if (this.oneWrite()) {
+        this.notifyWith(this.record('REMINDED', stage, { data }), reminder);
+      } else {
+        const sent = await notify({ caseId: this.input.caseId, ...reminder });
+        this.record('REMINDED', stage, { data: { ...data, recipients: sent.recipients } });
+      }
       return;
     }
     if (!this.state.overdue) {
@@ -416,19 +464,28 @@ class ProcedureCase {
     const rung = policy.ladder[cp.n - 1];
     // a parallel group's "one level up" is the unit its departments belong to
     const { orgUnitIds } = rungUnits(rung, { responsible, above: stage.kind === 'parallel' ? this.rules.unitAt(stage.level) : this.rules.parentUnitOf(stage.level) });
-    const sent = await notify({
-      caseId: this.input.caseId,
-      kind: 'ESCALATION',
+    const escalation = {
+      kind: 'ESCALATION' as const,
       dedupeKey: `${this.input.caseId}:${round}:escalation:${cp.n}`,
       orgUnitIds,
       roles: rung.roles,
       title: `逾期督办（第${cp.n}级·${rung.label}）：${this.input.subject.name}「${stage.name}」已超期`,
       body: `${this.def.name}（${this.input.subject.name}）的「${stage.name}」应于 ${this.state.dueAt} 前办结，现已逾期，请督促办理。`,
-    });
+    };
+    const data = { rung: cp.n, label: rung.label, orgUnitId: orgUnitIds[0], orgUnitIds, dueAt: this.state.dueAt };
+    if (this.oneWrite()) {
+      this.state.escalationLevel = Math.max(this.state.escalationLevel, cp.n);
+      this.notifyWith(this.record('ESCALATED', stage, { data }), escalation);
+      return;
+    }
+    const sent = await notify({ caseId: this.input.caseId, ...escalation });
     this.state.escalationLevel = Math.max(this.state.escalationLevel, cp.n);
-    this.record('ESCALATED', stage, {
-      data: { rung: cp.n, label: rung.label, orgUnitId: orgUnitIds[0], orgUnitIds, dueAt: this.state.dueAt, recipients: sent.recipients },
-    });
+    this.record('ESCALATED', stage, { data: { ...data, recipients: sent.recipients } });
+  }
+
+  /** Asks the next projection to send a notification with `entry` (its recipients land in the entry's row). */
+  private notifyWith(entry: HistoryEntry, request: Omit<NotificationRequest, 'entrySeq'>): void {
+    this.outbox.push({ entrySeq: entry.seq, ...request });
   }
 
   private async runDecidable(stage: Decidable, round: number): Promise<void> {
@@ -499,15 +556,20 @@ class ProcedureCase {
     if (this.state.announcedRound === round || !wf.patched(PATCHES.notifyOnStageEntry)) return;
     this.state.announcedRound = round;
     const orgUnitIds = this.rules.pendingUnits(stage);
-    const sent = await notify({
-      caseId: this.input.caseId,
-      kind: 'TASK',
+    const task = {
+      kind: 'TASK' as const,
       dedupeKey: `${this.input.caseId}:${round}:task`,
       orgUnitIds,
       roles: this.rules.rolesOf(stage),
       title: `新待办：${this.input.subject.name}「${stage.name}」`,
       body: `${this.def.name}（${this.input.subject.name}）已进入「${stage.name}」，请于 ${this.state.dueAt ?? '规定时限'} 前办理。`,
-    });
+    };
+    if (this.oneWrite()) {
+      // projected by the main loop with the stage's opening: one write
+      this.notifyWith(this.record('TASK_ASSIGNED', stage, { data: { orgUnitIds } }), task);
+      return;
+    }
+    const sent = await notify({ caseId: this.input.caseId, ...task });
     this.record('TASK_ASSIGNED', stage, { data: { orgUnitIds, recipients: sent.recipients } });
     await this.project();
   }
@@ -529,11 +591,14 @@ class ProcedureCase {
         await this.openStage(stage, round);
         if (this.state.round !== round) continue;
       }
-      await this.project();
+      const oneWrite = this.oneWrite();
+      // a stage that waits for a decision is projected once, with its task (PATCHES.oneWritePerDecision)
+      if (!oneWrite || (stage.kind !== 'signoff' && stage.kind !== 'parallel')) await this.project();
       switch (stage.kind) {
         case 'signoff':
         case 'parallel':
           await this.announce(stage, round);
+          if (oneWrite) await this.project();
           await this.runDecidable(stage, round);
           break;
         case 'notice':
@@ -549,6 +614,8 @@ class ProcedureCase {
       const info = wf.workflowInfo();
       const pastBound = () => info.historyLength > (this.input.historyBound ?? DEFAULT_HISTORY_BOUND) && wf.patched(PATCHES.continueAsNewAtBound);
       if (this.state.status === 'ACTIVE' && (info.continueAsNewSuggested || pastBound())) {
+        // handlers of decisions that moved the case wait for its projection: project, then drain them
+        if (this.oneWrite()) await this.project();
         await wf.condition(wf.allHandlersFinished);
         await this.project();
         const carry = this.journal.carry(CARRIED_HISTORY);
@@ -559,6 +626,7 @@ class ProcedureCase {
       }
     }
 
+    if (this.oneWrite()) await this.project();
     await wf.condition(wf.allHandlersFinished);
     await this.project();
     return this.summary();
