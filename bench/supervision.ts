@@ -33,6 +33,7 @@ import { createPrisma, type Db } from '../lib/prisma';
 import { hashToken } from '../lib/tokens';
 import type { OrgLevel, Role } from '../lib/org';
 import { explain, indexesOf, recordingPrisma, scanLines } from '../test/helpers/explain';
+import { prng } from '../test/helpers/prng';
 
 const P = 'bn'; // prefix of every seeded id
 const CITIES = 14;
@@ -51,17 +52,6 @@ interface Unit {
   department?: string;
 }
 
-/** A deterministic PRNG (mulberry32): the same tree and side tables every run. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The org tree: round-robin, so every county has 13–14 townships and every township 14–15 villages. */
 function orgTree() {

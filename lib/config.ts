@@ -21,7 +21,7 @@ const Config = z.object({
   /** connections in a process's PostgreSQL pool; a worker runs as many activities at once */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /** workflows a worker keeps in memory between tasks (an evicted case replays its history on its next task) */
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1_000),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(300),
 });
 
 export interface AppConfig {

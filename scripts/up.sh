@@ -31,11 +31,18 @@ else
   echo '{"units":[],"households":0}' > "$DATA_DIR/demo.json"
 fi
 
+# The workflow code bundled once for every worker (FUPIN_WORKFLOW_BUNDLE), and each worker's heap
+# bounded (WORKER_HEAP_MB) together with its cache of cases (WORKER_MAX_CACHED_WORKFLOWS).
+log "bundling the workflow code"
+npx --no-install tsx scripts/bundle.ts "$DATA_DIR/workflow-bundle"
+export FUPIN_WORKFLOW_BUNDLE="$DATA_DIR/workflow-bundle"
+worker_node_options="--max-old-space-size=${WORKER_HEAP_MB:-640}"
+
 if [ "$mode" = embedded ]; then
   launch temporal "$ROOT/scripts/temporal.sh"
   wait_for "Temporal" "$TEMPORAL_CLI" operator cluster health --address "$TEMPORAL_ADDRESS"
   npx --no-install tsx scripts/temporal-setup.ts >&2
-  launch worker npx --no-install tsx worker/main.ts
+  launch worker env NODE_OPTIONS="$worker_node_options" npx --no-install tsx worker/main.ts
   launch api npx --no-install tsx api/main.ts
 else
   "$ROOT/scripts/cluster.sh" up
@@ -43,7 +50,7 @@ else
   # the APIs sit behind one balancer on $API_PORT.
   api_backends=()
   for n in 1 2; do
-    launch "worker-$n" env WORKER_METRICS_PORT=$((API_PORT + 10 + n)) npx --no-install tsx worker/main.ts
+    launch "worker-$n" env WORKER_METRICS_PORT=$((API_PORT + 10 + n)) NODE_OPTIONS="$worker_node_options" npx --no-install tsx worker/main.ts
     launch "api-$n" env API_PORT=$((API_PORT + n)) npx --no-install tsx api/main.ts
     api_backends+=("127.0.0.1:$((API_PORT + n))")
   done

@@ -15,7 +15,7 @@ test('given only a database URL, when the config is read, then the embedded defa
     historyBoundEvents: 10_000,
     logLevel: 'info',
     databasePoolSize: 10,
-    workerMaxCachedWorkflows: 1_000,
+    workerMaxCachedWorkflows: 300,
   });
 });
 

@@ -21,6 +21,7 @@ import { createPrisma, type Db } from '../lib/prisma';
 import type { Role } from '../lib/org';
 import { explain, indexesOf, nodesOf, recordingPrisma, type PlanNode, type RecordedQuery } from './helpers/explain';
 import { uniquePrefix } from './helpers/stack';
+import { prng } from './helpers/prng';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -46,17 +47,6 @@ const principal = (u: DemoUnit, role: Role = 'LEADER'): Principal => ({
   department: null,
 });
 
-/** A deterministic PRNG (mulberry32). */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * CASES cases over the villages: 80 % active; of those 20 % a whole number of days (and an hour)
