@@ -18,7 +18,7 @@ let landed!: () => void;
 const landing = new Promise<void>((r) => (landed = r));
 let armed = true;
 
-/** Holds the first projection that carries the village verification's task entry. */
+/** Holds the first projection that carries the village verification's task entry (the appraisal's one write). */
 const interceptors: WorkerInterceptors = {
   activity: [
     (ctx) => ({
@@ -56,11 +56,15 @@ test('given a projection that stalls, when the next decision answers, then the a
   const caseId: string = started.body.caseId;
   const sign = (token: string, stageKey: string, extra: object = {}) =>
     s.as(token).post(`/procedures/${caseId}/sign-off`, { stageKey, decision: 'approve', ...extra });
-  expect((await sign(village.tokens.STAFF, 'village_appraisal')).status).toBe(200);
-  await stall; // the task entry of the verification is recorded; its projection hangs
+  // the appraisal's one write (its approval, the verification's opening and task) hangs, so the
+  // appraisal is not answered yet (PATCHES.oneWritePerDecision); the case has moved on all the same
+  const appraised = sign(village.tokens.STAFF, 'village_appraisal').then((r) => r);
+  await stall;
 
   const verified = await sign(village.tokens.DEPUTY, 'village_verification', { confirmations: ['household_acknowledged'] });
   expect(verified.status).toBe(200);
+  // the next write carried the stalled one's entries again: the first decision is answered with it
+  expect((await appraised).status).toBe(200);
   const seqs = async () => {
     const view = await s.as(village.tokens.STAFF).get(`/procedures/${caseId}`);
     return { view, seqs: view.body.history.map((h: { seq: number }) => h.seq) as number[] };

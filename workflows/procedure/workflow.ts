@@ -245,15 +245,13 @@ class ProcedureCase {
    * What a decision's handler waits for before it answers. A decision that moved the case (to its
    * next stage, back, or to its end) is projected by the main loop together with the next stage's
    * opening and task: the handler waits for that one write. One that did not move it (a branch of
-   * a parallel group) projects itself.
+   * a parallel group) projects itself, and so does one that finds a projection in flight: the main
+   * loop may be waiting on it (a write stuck on a dead worker until its timeout), and this write
+   * carries that one's entries again.
    */
   private async settle(moved: boolean): Promise<void> {
-    if (!this.oneWrite()) {
+    if (!this.oneWrite() || !moved || this.journal.inFlight > 0) {
       await this.untilOpened();
-      await this.project();
-      return;
-    }
-    if (!moved) {
       await this.project();
       return;
     }
