@@ -9,10 +9,9 @@ import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { loadConfig } from '../lib/config';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/procedure/contract';
+import { searchAttributeTypes } from '../lib/search-attributes';
 
 const RETENTION = '30 days';
-/** temporal.api.enums.v1.IndexedValueType of each SDK search attribute type */
-const INDEXED_VALUE_TYPE: Record<string, number> = { TEXT: 1, KEYWORD: 2, INT: 3, DOUBLE: 4, BOOL: 5, DATETIME: 6, KEYWORD_LIST: 7 };
 /** gRPC status ALREADY_EXISTS */
 const ALREADY_EXISTS = 6;
 
@@ -46,7 +45,7 @@ async function main() {
     if (missing.length > 0) {
       await connection.operatorService.addSearchAttributes({
         namespace,
-        searchAttributes: Object.fromEntries(missing.map((k) => [k.name, INDEXED_VALUE_TYPE[k.type]])),
+        searchAttributes: searchAttributeTypes(missing),
       });
       console.log(`added search attributes ${missing.map((k) => k.name).join(', ')} to ${namespace}`);
     }

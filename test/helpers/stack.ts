@@ -16,6 +16,7 @@ import { buildDemoTree, type DemoOptions, type DemoTree } from '../../lib/demo';
 import { createPrisma, type Db } from '../../lib/prisma';
 import { createWorker } from '../../worker/worker';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/procedure/contract';
+import { searchAttributeTypes } from '../../lib/search-attributes';
 
 const root = join(__dirname, '..', '..');
 function binary(envVar: string, name: string): string {
@@ -31,8 +32,6 @@ function quietRuntime() {
   Runtime.install({ logger: new DefaultLogger('WARN') });
 }
 
-/** temporal.api.enums.v1.IndexedValueType of each SDK search attribute type */
-const INDEXED_VALUE_TYPE: Record<string, number> = { TEXT: 1, KEYWORD: 2, INT: 3, DOUBLE: 4, BOOL: 5, DATETIME: 6, KEYWORD_LIST: 7 };
 
 export type ServerKind = 'time-skipping' | 'dev';
 
@@ -44,7 +43,7 @@ export async function startTemporal(kind: ServerKind): Promise<TestWorkflowEnvir
     });
     await env.connection.operatorService.addSearchAttributes({
       namespace: env.namespace ?? 'default',
-      searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, INDEXED_VALUE_TYPE[k.type]])),
+      searchAttributes: searchAttributeTypes(SEARCH_ATTRIBUTE_KEYS),
     });
     return env;
   }
