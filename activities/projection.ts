@@ -16,6 +16,7 @@ import type { Actor, CaseSummary, CaseView, OrgPathByLevel, ProcedureSubject } f
 import type { AssessmentView, RectificationView } from '../workflows/assessment/contract';
 import type { DutyView } from '../workflows/duty/contract';
 import type { CaseActions, Role } from '../workflows/procedure/definition';
+import { inPgTransaction, projectProcedure, saveEntries, viaPrisma, writeNotifications } from './sql-projection';
 
 type Tx = Prisma.TransactionClient;
 
@@ -136,68 +137,28 @@ async function writeIfNewer(
   return true;
 }
 
-async function saveEntries(tx: Tx, caseType: string, caseId: string, entries: JournalEntry[]): Promise<void> {
-  if (!entries.length) return;
-  await tx.caseEvent.createMany({
-    data: entries.map((e) => ({
-      caseType,
-      caseId,
-      seq: e.seq,
-      action: e.action,
-      stageKey: e.stageKey,
-      stageName: e.stageName,
-      round: e.round,
-      actorId: e.actor?.personId,
-      actorName: e.actor?.name,
-      actorOrgUnitId: e.actor?.orgUnitId,
-      actorRole: e.actor?.role,
-      comment: e.comment,
-      attachments: (e.attachments ?? []) as Prisma.InputJsonValue,
-      data: (e.data ?? {}) as Prisma.InputJsonValue,
-      at: new Date(e.at),
-    })),
-    skipDuplicates: true,
-  });
-}
-
-/**
- * The people each notification goes to, and their notifications written (once per key and person).
- * Returns the entries with `data.recipients` filled in for the entries that asked, and how many
- * notifications of each kind are new (none when a resend finds them written).
- */
-async function writeNotifications(tx: Tx, caseId: string, entries: JournalEntry[], requests: NotificationRequest[]): Promise<{ entries: JournalEntry[]; created: Map<string, number> }> {
-  const created = new Map<string, number>();
-  if (!requests.length) return { entries, created };
-  const units = [...new Set(requests.flatMap((r) => r.orgUnitIds))];
-  const roles = [...new Set(requests.flatMap((r) => r.roles))];
-  const people = await tx.person.findMany({ where: { orgUnitId: { in: units }, role: { in: roles } }, orderBy: { id: 'asc' }, select: { id: true, name: true, role: true, orgUnitId: true } });
-  const recipientsOf = new Map<number, Array<{ id: string; name: string; role: Role }>>();
-  const rows = requests.flatMap((r) => {
-    const to = people.filter((p) => r.orgUnitIds.includes(p.orgUnitId) && r.roles.includes(p.role as Role));
-    recipientsOf.set(r.entrySeq, [...(recipientsOf.get(r.entrySeq) ?? []), ...to.map((p) => ({ id: p.id, name: p.name, role: p.role as Role }))]);
-    return to.map((p) => ({ dedupeKey: `${r.dedupeKey}:${p.id}`, recipientId: p.id, procedureId: caseId, kind: r.kind, title: r.title, body: r.body, channel: 'in-app' }));
-  });
-  const { count } = await tx.notification.createMany({ data: rows, skipDuplicates: true });
-  // a resend writes none; a partial one (rare) is counted by kind in full
-  if (count > 0) for (const row of rows) created.set(row.kind, (created.get(row.kind) ?? 0) + 1);
-  return { entries: entries.map((e) => (recipientsOf.has(e.seq) ? { ...e, data: { ...e.data, recipients: recipientsOf.get(e.seq) } } : e)), created };
-}
-
 export function createProjectionActivities({ db, notificationsSent }: { db: Db; notificationsSent?: NotificationCounter }) {
   async function projectJournal(input: ProjectionInput): Promise<void> {
-    const created = await db.$transaction(async (tx) => {
-      const { entries, created } = await writeNotifications(tx, input.caseId, input.entries, input.notifications ?? []);
-      await saveEntries(tx, input.caseType, input.caseId, entries);
-      await projectCaseRow(tx, input, entries);
-      return created;
+    if (input.caseType === 'procedure') {
+      // the hot path (every decision of every case): its statements in SQL on the pg pool, one transaction
+      const procedure = input;
+      const created = await inPgTransaction(db.sql, async (sql) => {
+        const { entries, created } = await writeNotifications(sql, procedure.caseId, procedure.entries, procedure.notifications ?? []);
+        await saveEntries(sql, 'procedure', procedure.caseId, entries);
+        await projectProcedure(sql, procedure.caseId, procedure.stateSeq, entries, procedure.case);
+        return created;
+      });
+      for (const [kind, count] of created) notificationsSent?.(kind, count);
+      return;
+    }
+    await db.$transaction(async (tx) => {
+      await saveEntries(viaPrisma(tx), input.caseType, input.caseId, input.entries);
+      await projectCaseRow(tx, input);
     });
-    for (const [kind, count] of created) notificationsSent?.(kind, count);
   }
 
-  function projectCaseRow(tx: Tx, input: ProjectionInput, entries: JournalEntry[]): Promise<void> {
+  function projectCaseRow(tx: Tx, input: Exclude<ProjectionInput, { caseType: 'procedure' }>): Promise<void> {
     switch (input.caseType) {
-      case 'procedure':
-        return projectProcedure(tx, input.caseId, input.stateSeq, entries, input.case);
       case 'assessment':
         return projectAssessment(tx, input.stateSeq, input.case);
       case 'rectification':
@@ -238,166 +199,6 @@ export type ProjectionActivities = ReturnType<typeof createProjectionActivities>
 
 /** A duty's journal restarts with each period: its entries are kept apart by the period. */
 export const dutyJournalId = (view: Pick<DutyView, 'dutyId' | 'periodStart'>) => `${view.dutyId}@${view.periodStart.slice(0, 10)}`;
-
-// ---- procedure ------------------------------------------------------------------------------------
-
-async function projectProcedure(tx: Tx, caseId: string, stateSeq: number, entries: JournalEntry[], input: ProcedureSnapshot): Promise<void> {
-  const s = input.snapshot;
-  const data = {
-    status: s.status,
-    currentStageKey: s.stage?.key ?? null,
-    currentStageName: s.stage?.name ?? null,
-    currentStageKind: s.stage?.kind ?? null,
-    responsibleOrgUnitId: s.stage?.responsibleOrgUnitId ?? null,
-    responsibleRoles: s.stage?.roles ?? [],
-    pendingOrgUnitIds: s.stage?.pendingOrgUnitIds ?? (s.stage ? [s.stage.responsibleOrgUnitId] : []),
-    blockedReason: s.stage?.blocked ? s.stage.blocked.failures.map((f) => f.reason).join('；') : null,
-    dueProvisional: s.stage?.dueProvisional ?? false,
-    stageEnteredAt: s.stage ? new Date(s.stage.enteredAt) : null,
-    dueAt: s.stage?.dueAt ? new Date(s.stage.dueAt) : null,
-    overdue: s.stage?.overdue ?? false,
-    escalationLevel: s.stage?.escalationLevel ?? 0,
-    closedAt: s.closedAt ? new Date(s.closedAt) : null,
-    stateSeq,
-  };
-  await writeIfNewer([['stateSeq', stateSeq]], {
-    update: (older) => tx.procedure.updateMany({ where: { id: caseId, ...older }, data }),
-    exists: async () => !!(await tx.procedure.findUnique({ where: { id: caseId }, select: { id: true } })),
-    create: async () => {
-      const opening = input.opening;
-      // retried: the projection that opened the case is still to land (it carries the opening)
-      if (!opening) throw new Error(`case ${caseId} is not opened in the database yet`);
-      const subjectUnit = await tx.orgUnit.findUniqueOrThrow({ where: { id: opening.subjectOrgUnitId } });
-      return tx.procedure.create({
-        data: {
-          id: caseId,
-          workflowId: opening.workflowId,
-          type: opening.procedureType,
-          definitionId: opening.definitionId,
-          definitionVersion: opening.definitionVersion,
-          profile: opening.profile,
-          subjectType: input.subject.type,
-          subjectId: input.subject.id,
-          subjectName: input.subject.name,
-          householdId: input.subject.type === 'household' ? input.subject.id : null,
-          orgUnitId: subjectUnit.id,
-          orgPath: subjectUnit.path,
-          year: input.year,
-          startedById: opening.startedBy.personId,
-          startedAt: opening.startedAt ? new Date(opening.startedAt) : new Date(),
-          ...data,
-        },
-      });
-    },
-  });
-  // the entries' effects on the rows around the case: each is idempotent, so a resend is harmless
-  for (const entry of entries) await projectProcedureEntry(tx, caseId, input, entry);
-}
-
-async function projectProcedureEntry(tx: Tx, caseId: string, input: ProcedureSnapshot, e: JournalEntry): Promise<void> {
-  const where = { procedureId: caseId, stageKey: e.stageKey ?? '', round: e.round ?? 0 };
-  const data = (e.data ?? {}) as Record<string, unknown>;
-  switch (e.action) {
-    case 'STARTED':
-      for (const action of input.actions.onStart) await runCaseAction(tx, action, input.subject);
-      return;
-    case 'STAGE_ENTERED':
-      if (data.kind === 'notice') {
-        await tx.publicNotice.upsert({
-          where: { procedureId_stageKey_round: where },
-          create: {
-            ...where,
-            orgUnitId: String(data.responsibleOrgUnitId),
-            startsAt: new Date(e.at),
-            endsAt: new Date(String(data.dueAt)),
-            status: 'OPEN',
-          },
-          update: {},
-        });
-      }
-      return;
-    case 'NOTICE_PASSED':
-      await tx.publicNotice.updateMany({ where: { ...where, status: 'OPEN' }, data: { status: 'PASSED' } });
-      return;
-    case 'OBJECTION': {
-      const notice = await tx.publicNotice.findUnique({ where: { procedureId_stageKey_round: where } });
-      if (!notice) throw new Error(`notice ${e.stageKey}/${e.round} of case ${caseId} is not projected yet`);
-      await tx.publicNotice.update({ where: { id: notice.id }, data: { status: 'INTERRUPTED' } });
-      await tx.objection.upsert({
-        where: { id: `${caseId}:${e.seq}` },
-        create: {
-          id: `${caseId}:${e.seq}`,
-          noticeId: notice.id,
-          procedureId: caseId,
-          objectorName: String(data.objectorName),
-          content: e.comment ?? '',
-          recordedById: e.actor?.personId ?? '',
-          at: new Date(e.at),
-        },
-        update: {},
-      });
-      return;
-    }
-    case 'ESCALATED':
-      await tx.escalation.upsert({
-        where: { procedureId_stageKey_round_rung: { ...where, rung: Number(data.rung) } },
-        create: {
-          ...where,
-          rung: Number(data.rung),
-          label: String(data.label),
-          orgUnitId: String(data.orgUnitId),
-          stageDueAt: new Date(String(data.dueAt)),
-          escalatedAt: new Date(e.at),
-        },
-        update: {},
-      });
-      return;
-    case 'INDICATORS_SUBMITTED':
-      await saveIndicators(tx, caseId, input, e, (data.values ?? {}) as Record<string, number>, String(data.source ?? e.stageName));
-      return;
-    case 'APPROVED':
-      if (data.indicators) await saveIndicators(tx, caseId, input, e, data.indicators as Record<string, number>, e.stageName ?? '');
-      await tx.escalation.updateMany({ where: { ...where, resolvedAt: null }, data: { resolvedAt: new Date(e.at) } });
-      return;
-    case 'REJECTED':
-      // the stage is decided: its escalations resolve themselves
-      await tx.escalation.updateMany({ where: { ...where, resolvedAt: null }, data: { resolvedAt: new Date(e.at) } });
-      return;
-    case 'CANCELLED':
-      await tx.escalation.updateMany({ where: { procedureId: caseId, resolvedAt: null }, data: { resolvedAt: new Date(e.at) } });
-      await tx.publicNotice.updateMany({ where: { procedureId: caseId, status: 'OPEN' }, data: { status: 'CANCELLED' } });
-      for (const action of input.actions.onCancel) await runCaseAction(tx, action, input.subject);
-      return;
-    default:
-      return;
-  }
-}
-
-/** A start or cancel action of the definition's allow-list; each is idempotent (a guarded update). */
-async function runCaseAction(tx: Tx, action: CaseActions['onStart'][number] | CaseActions['onCancel'][number], subject: ProcedureSubject): Promise<void> {
-  switch (action) {
-    case 'markHouseholdExiting': // 退出程序启动: the household is under exit
-      await tx.household.updateMany({ where: { id: subject.id, status: 'POOR' }, data: { status: 'EXITING' } });
-      return;
-    case 'restoreHouseholdPoor': // the exit was called off: the household is poor again
-      await tx.household.updateMany({ where: { id: subject.id, status: 'EXITING' }, data: { status: 'POOR' } });
-      return;
-    default: {
-      const unknown: never = action;
-      throw ApplicationFailure.nonRetryable(`unknown case action ${String(unknown)}`, 'InvalidInput');
-    }
-  }
-}
-
-async function saveIndicators(tx: Tx, caseId: string, input: ProcedureSnapshot, e: JournalEntry, values: Record<string, number>, source: string) {
-  for (const [key, value] of Object.entries(values)) {
-    const id = { subjectType: input.subject.type, subjectId: input.subject.id, year: input.year, key };
-    const data = { value, source, enteredById: e.actor?.personId ?? '', caseId, enteredAt: new Date(e.at) };
-    // a replayed older entry never overwrites a newer figure
-    await tx.subjectIndicator.upsert({ where: { subjectType_subjectId_year_key: id }, create: { ...id, ...data }, update: {} });
-    await tx.subjectIndicator.updateMany({ where: { ...id, enteredAt: { lt: data.enteredAt } }, data });
-  }
-}
 
 // ---- assessment, rectification, duty -------------------------------------------------------------
 

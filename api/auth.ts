@@ -84,27 +84,67 @@ export function authenticate(db: Db, limiter = new AuthFailureLimiter()): Reques
     const header = req.header('authorization') ?? '';
     const match = /^Bearer\s+([A-Za-z0-9._~+/=-]{16,200})$/.exec(header);
     if (!match) throw refuse('a bearer token is required');
-    const token = await db.apiToken.findUnique({
-      where: { tokenHash: hashToken(match[1]) },
-      include: { person: { include: { orgUnit: { include: { parent: true } } } } },
-    });
+    const token = await findToken(db, hashToken(match[1]));
     if (!token || token.revokedAt) throw refuse('unknown or revoked token');
     if (token.expiresAt && token.expiresAt.getTime() <= Date.now()) throw refuse('token expired');
-    const { person } = token;
     req.tokenId = token.id;
-    req.principal = {
-      personId: person.id,
-      name: person.name,
-      title: person.title,
-      role: person.role as Role,
-      orgUnitId: person.orgUnitId,
-      orgUnitName: person.orgUnit.name,
-      orgLevel: person.orgUnit.level as OrgLevel,
-      orgPath: person.orgUnit.path,
-      scopePath: person.orgUnit.department && person.orgUnit.parent ? person.orgUnit.parent.path : person.orgUnit.path,
-      department: person.orgUnit.department,
-    };
+    req.principal = token.principal;
     next();
+  };
+}
+
+interface TokenRow {
+  id: string;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  personId: string;
+  name: string;
+  title: string;
+  role: Role;
+  orgUnitId: string;
+  orgUnitName: string;
+  orgLevel: OrgLevel;
+  orgPath: string;
+  parentPath: string | null;
+  department: string | null;
+}
+
+/**
+ * A token with its person, the person's unit and that unit's parent: one statement on every
+ * request (as Prisma's `include` it was four queries and ~3 ms of CPU). Prisma's DateTime columns
+ * hold UTC without a zone: read as timestamptz so that pg gives the instant whatever the process's
+ * time zone.
+ */
+async function findToken(db: Db, tokenHash: string): Promise<{ id: string; expiresAt: Date | null; revokedAt: Date | null; principal: Principal } | null> {
+  const { rows } = await db.sql.query<TokenRow>(
+    `SELECT t."id", t."expiresAt" AT TIME ZONE 'UTC' AS "expiresAt", t."revokedAt" AT TIME ZONE 'UTC' AS "revokedAt",
+            p."id" AS "personId", p."name", p."title", p."role", p."orgUnitId",
+            u."name" AS "orgUnitName", u."level" AS "orgLevel", u."path" AS "orgPath", u."department", parent."path" AS "parentPath"
+       FROM "ApiToken" t
+       JOIN "Person" p ON p."id" = t."personId"
+       JOIN "OrgUnit" u ON u."id" = p."orgUnitId"
+       LEFT JOIN "OrgUnit" parent ON parent."id" = u."parentId"
+      WHERE t."tokenHash" = $1`,
+    [tokenHash],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    id: row.id,
+    expiresAt: row.expiresAt,
+    revokedAt: row.revokedAt,
+    principal: {
+      personId: row.personId,
+      name: row.name,
+      title: row.title,
+      role: row.role,
+      orgUnitId: row.orgUnitId,
+      orgUnitName: row.orgUnitName,
+      orgLevel: row.orgLevel,
+      orgPath: row.orgPath,
+      scopePath: row.department && row.parentPath ? row.parentPath : row.orgPath,
+      department: row.department,
+    },
   };
 }
 

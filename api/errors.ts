@@ -81,8 +81,11 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   if (cause?.kind && DB_UNAVAILABLE_KINDS.has(cause.kind)) return true;
   const sqlState = cause?.originalCode ?? cause?.code;
   if (typeof sqlState === 'string' && PG_UNAVAILABLE.test(sqlState)) return true;
-  // the pg driver's own socket errors
-  return typeof e?.code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(e.code);
+  // the pg driver's own errors (the hot paths query its pool directly): socket errors, PostgreSQL's
+  // SQLSTATE, a connection that ended or could not be had in time
+  if (typeof e?.code === 'string' && (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(e.code) || PG_UNAVAILABLE.test(e.code))) return true;
+  const message = (err as { message?: unknown } | undefined)?.message;
+  return typeof message === 'string' && /^(Connection terminated|timeout exceeded when trying to connect)/.test(message);
 }
 
 /** gRPC status codes: 4 DEADLINE_EXCEEDED, 14 UNAVAILABLE, 8 RESOURCE_EXHAUSTED. */

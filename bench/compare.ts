@@ -291,7 +291,9 @@ async function main() {
     const tag = uniquePrefix('cmp');
     await checkBaseline(stack, pool, baseline.base, tag);
 
-    const variants = [projectVariant(project.base, stack), baselineHttpVariant(baseline.base, tag), baselineDirectVariant(stack, tag)];
+    // COMPARE_ONLY=project (e.g. under --cpu-prof) measures one variant; the report then needs all three
+    const only = process.env.COMPARE_ONLY;
+    const variants = [projectVariant(project.base, stack), baselineHttpVariant(baseline.base, tag), baselineDirectVariant(stack, tag)].filter((v) => !only || v.name === only);
     for (const v of variants) {
       const warm = await drive(times(WARMUP), CLIENTS, () => v.start());
       await drive(warm.results, CLIENTS, (sign) => sign());
@@ -305,7 +307,7 @@ async function main() {
       }
     }
     load.after = loadavg();
-    report(n, rounds, runs, load);
+    if (!only) report(n, rounds, runs, load);
   } finally {
     for (const server of servers) {
       server.close();

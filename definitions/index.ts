@@ -131,10 +131,28 @@ export class DefinitionStore {
     }
   }
 
-  /** Every version of one type, shipped and published (one query, for that type only). */
+  /**
+   * Published versions already validated, by key and publication instant: a published version is
+   * never edited, so each is parsed once per process (a start no longer re-validates every version
+   * of its type). A row deleted or published again under the same key is read afresh.
+   */
+  private readonly parsed = new Map<string, { publishedAt: number; definitions: ProcedureDefinition[] }>();
+
+  /** Every version of one type, shipped and published: the keys in one query, the documents of new ones only. */
   async ofType(procedureType: ProcedureType): Promise<ProcedureDefinition[]> {
-    const rows = await this.db.procedureDefinitionVersion.findMany({ where: { procedureType } });
-    return [...this.shipped.all().filter((d) => d.procedureType === procedureType), ...rows.flatMap((r) => this.stored(r))];
+    const { rows } = await this.db.sql.query<{ profile: string; version: number; publishedAt: Date }>(
+      `SELECT "profile", "version", "publishedAt" AT TIME ZONE 'UTC' AS "publishedAt" FROM "ProcedureDefinitionVersion" WHERE "procedureType" = $1`,
+      [procedureType],
+    );
+    const cacheKey = (r: { profile: string; version: number }) => keyOf({ procedureType, ...r });
+    const unseen = rows.filter((r) => this.parsed.get(cacheKey(r))?.publishedAt !== r.publishedAt.getTime());
+    if (unseen.length) {
+      const documents = await this.db.procedureDefinitionVersion.findMany({
+        where: { procedureType, OR: unseen.map((r) => ({ profile: r.profile, version: r.version })) },
+      });
+      for (const d of documents) this.parsed.set(cacheKey(d), { publishedAt: d.publishedAt.getTime(), definitions: this.stored(d) });
+    }
+    return [...this.shipped.all().filter((d) => d.procedureType === procedureType), ...rows.flatMap((r) => this.parsed.get(cacheKey(r))?.definitions ?? [])];
   }
 
   /** The newest version for a profile, falling back to the national default. */

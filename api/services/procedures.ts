@@ -3,7 +3,7 @@
  * case; this service authorises the caller, sends commands as updates, and reads the projection.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, WorkflowExecutionAlreadyStartedError, WorkflowUpdateRPCTimeoutOrCancelledError, type WorkflowHandle } from '@temporalio/client';
+import { Client, WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowUpdateRPCTimeoutOrCancelledError, type WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { Prisma } from '../../generated/prisma/client';
 import type { Db } from '../../lib/prisma';
@@ -36,7 +36,7 @@ import { noteTemporal, requestMemo } from '../request-context';
 import { DEFAULT_DECISION_WAIT_MS, decideOn } from './decide';
 import { readJournal } from './journal';
 import { likePrefix } from './sql';
-import { ApiError, forbidden, notFound } from '../errors';
+import { ApiError, forbidden, notFound, unavailable } from '../errors';
 
 export interface ProcedureServiceDeps {
   db: Db;
@@ -78,12 +78,17 @@ export class ProcedureService {
     const { db } = this.deps;
     const type = subjectTypeOf(spec) as ProcedureSubject['type'];
     if (spec.kind === 'household') {
-      const household = await db.household.findUnique({ where: { id: subjectId } });
+      // the household with its village's path: one statement on every start
+      const { rows } = await db.sql.query<{ id: string; headName: string; registryNo: string; status: string; villagePath: string }>(
+        `SELECT h."id", h."headName", h."registryNo", h."status", v."path" AS "villagePath"
+           FROM "Household" h JOIN "OrgUnit" v ON v."id" = h."villageId" WHERE h."id" = $1`,
+        [subjectId],
+      );
+      const household = rows[0];
       if (!household) throw notFound(`household ${subjectId}`);
-      const village = await db.orgUnit.findUniqueOrThrow({ where: { id: household.villageId } });
       return {
         subject: { type, id: household.id, name: `${household.headName}户 (${household.registryNo})` },
-        unitPath: village.path,
+        unitPath: household.villagePath,
         ineligible: spec.notExited && household.status === 'EXITED' ? 'household has already exited' : undefined,
       };
     }
@@ -99,7 +104,11 @@ export class ProcedureService {
   /** The subject's units by level, its province's profile and region, and the industry departments. */
   private async orgContext(unitPath: string) {
     const ids = unitPath.split('/').filter(Boolean);
-    const units = await this.deps.db.orgUnit.findMany({ where: { OR: [{ id: { in: ids } }, { parentId: { in: ids }, department: { not: null } }] } });
+    const { rows: units } = await this.deps.db.sql.query<{ id: string; level: string; parentId: string | null; department: string | null; profile: string | null; western: boolean }>(
+      `SELECT "id", "level", "parentId", "department", "profile", "western" FROM "OrgUnit"
+        WHERE "id" = ANY($1::text[]) OR ("parentId" = ANY($1::text[]) AND "department" IS NOT NULL)`,
+      [ids],
+    );
     const byLevel: OrgPathByLevel = {};
     const departments: Record<string, string> = {};
     // the department nearest the subject wins (a county's education bureau over the city's)
@@ -153,23 +162,25 @@ export class ProcedureService {
       departments,
       ...(this.deps.historyBoundEvents ? { historyBound: this.deps.historyBoundEvents } : {}),
     };
+    const startOperation = new WithStartWorkflowOperation<typeof procedureWorkflow>('procedureWorkflow', {
+      taskQueue: TASK_QUEUE,
+      workflowId,
+      args: [input],
+      workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      // the request that started it (X-Request-Id): one case followed from the API's log line to its history
+      memo: { caseId, ...(startKey ? { startKey } : {}), ...requestMemo() },
+      typedSearchAttributes: [
+        { key: SA.procedureType, value: definition.procedureType },
+        { key: SA.orgPath, value: Object.values(byLevel) },
+      ],
+    });
     try {
-      // bounded: with Temporal down the client would retry until the request deadline
-      const handle = await temporal.withDeadline(Date.now() + this.waitMs, () => temporal.workflow.start<typeof procedureWorkflow>('procedureWorkflow', {
-        taskQueue: TASK_QUEUE,
-        workflowId,
-        args: [input],
-        workflowIdConflictPolicy: 'FAIL',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        // the request that started it (X-Request-Id): one case followed from the API's log line to its history
-        memo: { caseId, ...(startKey ? { startKey } : {}), ...requestMemo() },
-        typedSearchAttributes: [
-          { key: SA.procedureType, value: definition.procedureType },
-          { key: SA.orgPath, value: Object.values(byLevel) },
-        ],
-      }));
-      // returns once the workflow has projected the new case, so it can be read and signed at once
-      return await this.opened(handle, caseId);
+      // one call (update-with-start): the case starts and its first workflow task takes the `opened`
+      // update, which returns once the new case is projected, so it can be read and signed at once.
+      // Bounded: with Temporal down the client would retry until the request deadline.
+      const view = await temporal.withDeadline(Date.now() + this.waitMs, () => temporal.workflow.executeUpdateWithStart(openedUpdate, { startWorkflowOperation: startOperation }));
+      return { outcome: 'started', caseId, workflowId, case: view };
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         if (startKey) {
@@ -180,8 +191,23 @@ export class ProcedureService {
         const open = await db.procedure.findFirst({ where: { workflowId, status: 'ACTIVE' }, select: { id: true } });
         return { outcome: 'already_open', workflowId, caseId: open?.id };
       }
+      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError && (await this.startedAs(workflowId, caseId))) {
+        // started durably, but no worker opened it within the wait: it opens when one does
+        return { outcome: 'started', caseId, workflowId, pending: true };
+      }
       throw err;
     }
+  }
+
+  /** Whether the workflow `workflowId` runs the case `caseId` (a start whose answer did not come in time may not have happened). */
+  private async startedAs(workflowId: string, caseId: string): Promise<boolean> {
+    const { temporal } = this.deps;
+    const memo = await temporal
+      .withDeadline(Date.now() + LIVE_QUERY_MS, () => temporal.workflow.getHandle(workflowId).describe())
+      .then((d) => d.memo)
+      .catch(() => undefined);
+    if (memo?.caseId === caseId) return true;
+    throw unavailable('temporal');
   }
 
   /** The started case once the workflow has projected it, or `pending` when no worker did so within the wait. */
@@ -241,7 +267,7 @@ export class ProcedureService {
     body: Omit<Cmd, 'actor'>,
     idempotencyKey?: string,
   ): Promise<CaseSummary> {
-    const row = await this.deps.db.procedure.findUnique({ where: { id: caseId }, select: { orgPath: true, status: true, workflowId: true } });
+    const row = await caseRoute(this.deps.db, caseId);
     if (!row) throw notFound(`case ${caseId}`);
     assertInScope(me, row.orgPath);
     const target = { handle: this.deps.temporal.workflow.getHandle(row.workflowId), open: row.status === 'ACTIVE', closedMessage: `case is ${row.status.toLowerCase()}` };
@@ -339,6 +365,15 @@ export class ProcedureService {
       latestEscalation: r.escalations[0] ?? null,
     }));
   }
+}
+
+/** Where a decision goes: the case's workflow, its scope and whether it is open (one statement per decision). */
+async function caseRoute(db: Db, caseId: string): Promise<{ orgPath: string; status: string; workflowId: string } | undefined> {
+  const { rows } = await db.sql.query<{ orgPath: string; status: string; workflowId: string }>(
+    'SELECT "orgPath", "status", "workflowId" FROM "Procedure" WHERE "id" = $1',
+    [caseId],
+  );
+  return rows[0];
 }
 
 /**

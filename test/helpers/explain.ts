@@ -5,7 +5,9 @@
  * bench/supervision.ts (the plans next to the timings).
  */
 import { PrismaPg } from '@prisma/adapter-pg';
+import { Pool } from 'pg';
 import { PrismaClient } from '../../generated/prisma/client';
+import type { Db } from '../../lib/prisma';
 
 export interface RecordedQuery {
   sql: string;
@@ -15,9 +17,17 @@ export interface RecordedQuery {
 /** A Prisma client like lib/prisma's, recording each query into `queries`. */
 export function recordingPrisma(databaseUrl = process.env.DATABASE_URL, poolSize = 2) {
   if (!databaseUrl) throw new Error('DATABASE_URL is not set');
-  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max: poolSize }), log: [{ emit: 'event', level: 'query' }] });
+  const pool = new Pool({ connectionString: databaseUrl, max: poolSize });
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }), log: [{ emit: 'event', level: 'query' }] });
   const queries: RecordedQuery[] = [];
-  db.$on('query', (e) => queries.push({ sql: e.query, params: JSON.parse(e.params) as unknown[] }));
+  prisma.$on('query', (e) => queries.push({ sql: e.query, params: JSON.parse(e.params) as unknown[] }));
+  // the statements sent on the pool directly (lib/prisma's `sql`) are recorded too
+  const sql = Object.create(pool) as Pool;
+  sql.query = ((text: string, params: unknown[] = []) => {
+    queries.push({ sql: text, params });
+    return pool.query(text, params);
+  }) as Pool['query'];
+  const db = Object.defineProperty(prisma, 'sql', { value: sql, enumerable: false }) as Db;
   return { db, queries };
 }
 
