@@ -93,21 +93,8 @@ export function authenticate(db: Db, limiter = new AuthFailureLimiter()): Reques
   };
 }
 
-interface TokenRow {
-  id: string;
-  expiresAt: Date | null;
-  revokedAt: Date | null;
-  personId: string;
-  name: string;
-  title: string;
-  role: Role;
-  orgUnitId: string;
-  orgUnitName: string;
-  orgLevel: OrgLevel;
-  orgPath: string;
-  parentPath: string | null;
-  department: string | null;
-}
+/** A token's row joined with its person and unit: the principal's fields, with the parent's path for scope. */
+type TokenRow = Omit<Principal, 'scopePath'> & { id: string; expiresAt: Date | null; revokedAt: Date | null; parentPath: string | null };
 
 /**
  * A token with its person, the person's unit and that unit's parent: one statement on every
@@ -127,25 +114,9 @@ async function findToken(db: Db, tokenHash: string): Promise<{ id: string; expir
       WHERE t."tokenHash" = $1`,
     [tokenHash],
   );
-  const row = rows[0];
-  if (!row) return null;
-  return {
-    id: row.id,
-    expiresAt: row.expiresAt,
-    revokedAt: row.revokedAt,
-    principal: {
-      personId: row.personId,
-      name: row.name,
-      title: row.title,
-      role: row.role,
-      orgUnitId: row.orgUnitId,
-      orgUnitName: row.orgUnitName,
-      orgLevel: row.orgLevel,
-      orgPath: row.orgPath,
-      scopePath: row.department && row.parentPath ? row.parentPath : row.orgPath,
-      department: row.department,
-    },
-  };
+  if (!rows[0]) return null;
+  const { id, expiresAt, revokedAt, parentPath, ...person } = rows[0];
+  return { id, expiresAt, revokedAt, principal: { ...person, scopePath: person.department && parentPath ? parentPath : person.orgPath } };
 }
 
 /** The caller as the actor recorded on a decision. */
