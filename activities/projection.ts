@@ -17,6 +17,7 @@ import type { AssessmentView, RectificationView } from '../workflows/assessment/
 import type { DutyView } from '../workflows/duty/contract';
 import type { CaseActions, Role } from '../workflows/procedure/definition';
 import { inPgTransaction, projectProcedure, saveEntries, viaPrisma, writeNotifications } from './sql-projection';
+import { writeIfNewer } from './stale-write';
 
 type Tx = Prisma.TransactionClient;
 
@@ -109,43 +110,14 @@ export type ProjectionInput = Journaled &
     | { caseType: 'duty'; case: DutySnapshot }
   );
 
-/** One projected version: compared in order, the first differing field decides. */
-type Version = Array<[field: string, value: number | Date]>;
-
-/** A where-clause matching rows whose version is older than `version`. */
-function olderThan(version: Version): Record<string, unknown> {
-  const [[field, value], ...rest] = version;
-  if (!rest.length) return { [field]: { lt: value } };
-  return { OR: [{ [field]: { lt: value } }, { [field]: value, ...olderThan(rest) }] };
-}
-
-/**
- * The stale-write guard: updates the row only if it holds an older version, creates it if there
- * is none. Returns false when a newer version is already projected (the write is dropped).
- */
-async function writeIfNewer(
-  version: Version,
-  table: {
-    update: (olderWhere: Record<string, unknown>) => Promise<{ count: number }>;
-    exists: () => Promise<boolean>;
-    create: () => Promise<unknown>;
-  },
-): Promise<boolean> {
-  if ((await table.update(olderThan(version))).count > 0) return true;
-  if (await table.exists()) return false;
-  await table.create();
-  return true;
-}
-
 export function createProjectionActivities({ db, notificationsSent }: { db: Db; notificationsSent?: NotificationCounter }) {
   async function projectJournal(input: ProjectionInput): Promise<void> {
     if (input.caseType === 'procedure') {
       // the hot path (every decision of every case): its statements in SQL on the pg pool, one transaction
-      const procedure = input;
       const created = await inPgTransaction(db.sql, async (sql) => {
-        const { entries, created } = await writeNotifications(sql, procedure.caseId, procedure.entries, procedure.notifications ?? []);
-        await saveEntries(sql, 'procedure', procedure.caseId, entries);
-        await projectProcedure(sql, procedure.caseId, procedure.stateSeq, entries, procedure.case);
+        const { entries, created } = await writeNotifications(sql, input.caseId, input.entries, input.notifications ?? []);
+        await saveEntries(sql, 'procedure', input.caseId, entries);
+        await projectProcedure(sql, input.caseId, input.stateSeq, entries, input.case);
         return created;
       });
       for (const [kind, count] of created) notificationsSent?.(kind, count);

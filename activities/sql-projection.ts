@@ -17,6 +17,7 @@ import type { JournalEntry } from '../workflows/shared/journal';
 import type { ProcedureSubject } from '../workflows/procedure/contract';
 import type { CaseActions, Role } from '../workflows/procedure/definition';
 import type { NotificationRequest, ProcedureSnapshot } from './projection';
+import { writeIfNewer } from './stale-write';
 
 /** Where statements run: a pg connection inside its transaction, or a Prisma transaction. */
 export interface SqlRunner {
@@ -150,18 +151,22 @@ export async function projectProcedure(sql: SqlRunner, caseId: string, stateSeq:
     stateSeq,
     now,
   ];
-  const updated = await sql.exec(
-    `UPDATE "Procedure" SET "status" = $2::"ProcedureStatus", "currentStageKey" = $3, "currentStageName" = $4, "currentStageKind" = $5,
+  await writeIfNewer([['stateSeq', stateSeq]], {
+    // the same version as SQL: "stateSeq" < $16
+    update: async () => ({
+      count: await sql.exec(
+        `UPDATE "Procedure" SET "status" = $2::"ProcedureStatus", "currentStageKey" = $3, "currentStageName" = $4, "currentStageKind" = $5,
             "responsibleOrgUnitId" = $6, "responsibleRoles" = $7::text[], "pendingOrgUnitIds" = $8::text[], "blockedReason" = $9,
             "dueProvisional" = $10, "stageEnteredAt" = $11::timestamp(3), "dueAt" = $12::timestamp(3), "overdue" = $13, "escalationLevel" = $14,
             "closedAt" = $15::timestamp(3), "stateSeq" = $16, "updatedAt" = $17::timestamp(3)
       WHERE "id" = $1 AND "stateSeq" < $16`,
-    [caseId, ...row],
-  );
-  if (updated === 0) {
-    const exists = (await sql.rows('SELECT 1 FROM "Procedure" WHERE "id" = $1', [caseId])).length > 0;
-    if (!exists) await createProcedure(sql, caseId, input, row);
-  }
+        [caseId, ...row],
+      ),
+    }),
+    exists: async () => (await sql.rows('SELECT 1 FROM "Procedure" WHERE "id" = $1', [caseId])).length > 0,
+    create: () => createProcedure(sql, caseId, input, row),
+  });
+  // the entries' effects on the rows around the case: each is idempotent, so a resend is harmless
   for (const entry of entries) await projectProcedureEntry(sql, caseId, input, entry);
 }
 

@@ -191,23 +191,23 @@ export class ProcedureService {
         const open = await db.procedure.findFirst({ where: { workflowId, status: 'ACTIVE' }, select: { id: true } });
         return { outcome: 'already_open', workflowId, caseId: open?.id };
       }
-      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError && (await this.startedAs(workflowId, caseId))) {
-        // started durably, but no worker opened it within the wait: it opens when one does
+      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+        // no worker opened it within the wait: if it started durably, it opens when one does
+        await this.assertStartedAs(workflowId, caseId);
         return { outcome: 'started', caseId, workflowId, pending: true };
       }
       throw err;
     }
   }
 
-  /** Whether the workflow `workflowId` runs the case `caseId` (a start whose answer did not come in time may not have happened). */
-  private async startedAs(workflowId: string, caseId: string): Promise<boolean> {
+  /** A start whose answer did not come in time may not have happened: 503 unless `workflowId` runs the case `caseId`. */
+  private async assertStartedAs(workflowId: string, caseId: string): Promise<void> {
     const { temporal } = this.deps;
     const memo = await temporal
       .withDeadline(Date.now() + LIVE_QUERY_MS, () => temporal.workflow.getHandle(workflowId).describe())
       .then((d) => d.memo)
       .catch(() => undefined);
-    if (memo?.caseId === caseId) return true;
-    throw unavailable('temporal');
+    if (memo?.caseId !== caseId) throw unavailable('temporal');
   }
 
   /** The started case once the workflow has projected it, or `pending` when no worker did so within the wait. */
