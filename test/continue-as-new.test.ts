@@ -12,7 +12,7 @@ let s: Stack;
 let bounded: Stack;
 beforeAll(async () => {
   s = await startStack('time-skipping', { tag: 'can', townships: 1, villagesPerTownship: 1, householdsPerVillage: 2 });
-  const app = createApp({ db: s.db, temporal: s.env.client, historyBoundEvents: 40 });
+  const app = createApp({ db: s.db, temporal: s.env.client, historyBoundEvents: 20 });
   bounded = { ...s, app, as: agentOf(app) };
 });
 afterAll(async () => s?.stop());

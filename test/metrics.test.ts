@@ -399,7 +399,8 @@ describe('the worker process', () => {
       return r.status === 200 && r.text.includes('temporal_') ? r : undefined;
     }, 30_000);
     const names = new Set([...res.text.matchAll(/^(temporal_[a-z_]+)/gm)].map((m) => m[1]));
-    expect([...names].some((n) => n.startsWith('temporal_activity_'))).toBe(true);
+    // the projection runs as a local activity (LOCAL_PROJECTION): its series are the local ones
+    expect([...names].some((n) => n.startsWith('temporal_local_activity_'))).toBe(true);
     expect([...names].some((n) => n.startsWith('temporal_workflow_'))).toBe(true);
     // the notifications the worker handed to the channels, by kind: tasks on stage entry, and the
     // escalations of the cases the test above let fall overdue

@@ -62,8 +62,9 @@ export interface WorkerOptions extends ActivityDeps {
   /** activity interceptors (tracing, metrics; the tests inject faults with them) */
   interceptors?: WorkerInterceptors;
   /**
-   * activities run at once: the database pool's size, as each holds at most one connection (more
-   * would only queue inside the pool, where a transaction times out instead of waiting in Temporal)
+   * activities run at once, and local activities (the procedure's projection) as many: the
+   * database pool's size, as each holds at most one connection (more would only queue inside the
+   * pool, where a transaction times out instead of waiting in Temporal)
    */
   maxConcurrentActivities?: number;
   /** workflows kept in memory between tasks (the SDK's default derives from the heap size) */
@@ -78,7 +79,9 @@ export async function createWorker({ connection, namespace = 'default', taskQueu
     workflowBundle: await workflowBundle(),
     activities: createActivities(deps),
     interceptors,
-    ...(maxConcurrentActivities !== undefined ? { maxConcurrentActivityTaskExecutions: maxConcurrentActivities } : {}),
+    ...(maxConcurrentActivities !== undefined
+      ? { maxConcurrentActivityTaskExecutions: maxConcurrentActivities, maxConcurrentLocalActivityExecutions: maxConcurrentActivities }
+      : {}),
     ...(maxCachedWorkflows !== undefined ? { maxCachedWorkflows } : {}),
   });
 }

@@ -54,7 +54,7 @@ import { FailureType, validated } from '../shared/refuse';
 import { Journal } from '../shared/journal';
 import { CaseRules, type Decidable } from './rules';
 import type { NotificationRequest, ProcedureSnapshot } from '../../activities/projection';
-import { ONE_PROJECTION, activities } from '../shared/proxies';
+import { LOCAL_PROJECTION, ONE_PROJECTION, activities, localActivities } from '../shared/proxies';
 import { Checkpoint, checkpointsOf, rungUnits, runLadder } from '../shared/ladder';
 
 const { projectJournal, projectCase, notify, runAutomaticAction, computeDeadline, readIndicators } = activities;
@@ -219,7 +219,8 @@ class ProcedureCase {
       if (wf.patched(ONE_PROJECTION)) {
         const sending = new Set(entries.map((e) => e.seq));
         const notifications = this.outbox.filter((n) => sending.has(n.entrySeq));
-        await projectJournal({
+        const write = wf.patched(LOCAL_PROJECTION) ? localActivities.projectJournal : projectJournal;
+        await write({
           caseType: 'procedure',
           caseId: this.input.caseId,
           stateSeq,
