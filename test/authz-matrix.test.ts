@@ -166,6 +166,16 @@ const FIXTURES: Record<string, () => Promise<Fixture[]>> = {
       target: { path: village1().path, startedBy: startedByOf('household-exit') },
     },
   ],
+  'GET /procedures/batches/:batchId': async () => {
+    // a batch of the village's own staff, of the household the bulk start's fixture names
+    const started = await request(w.app)
+      .post('/procedures/household-exit/bulk')
+      .set('Authorization', `Bearer ${village1().tokens.STAFF}`)
+      .send({ villageId: village1().id, year: w.year, householdIds: [w.freshHouseholds[1]] });
+    expect(started.status).toBe(202);
+    const { batchId } = started.body as { batchId: string };
+    return [{ path: `/procedures/batches/${batchId}`, target: { path: village1().path }, check: (_p, res) => expect(res.body.batchId).toBe(batchId) }];
+  },
   'GET /procedures/:caseId': async () => {
     const t = await caseTarget();
     return [{ path: `/procedures/${w.caseId}`, target: t, check: (_p, res) => expect(res.body.id).toBe(w.caseId) }];

@@ -3,7 +3,8 @@
  * marking, on the time-skipping test server (notice periods are skipped, not waited).
  * Steps and their basis: national 2016 exit rule; 000 篇三 第四十条, 第四十二条; 000 篇五 第十三条.
  */
-import { recordHistory, startStack, type Stack } from './helpers/stack';
+import { batchWorkflowId } from '../workflows/batch/contract';
+import { eventually, recordHistory, startStack, type Stack } from './helpers/stack';
 
 let s: Stack;
 beforeAll(async () => {
@@ -97,23 +98,48 @@ describe('household exit through the API', () => {
     await recordHistory(s.env, `household-exit:${household.id}:2026`, 'household-exit-national-v1-complete');
   });
 
-  test('given a village list, when started in bulk, then every poor household gets one case and a repeat opens none', async () => {
+  test('given a village list, when started in bulk, then one batch opens a case for every poor household and a repeat opens none', async () => {
     const village = s.tree.villages[1];
     const households = s.tree.households.filter((h) => h.villageId === village.id);
-    const first = await s.as(s.tree.townships[0].tokens.STAFF).post('/procedures/household-exit/bulk', { villageId: village.id, year: 2026 });
-    expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ started: households.length, alreadyOpen: 0, notEligible: 0 });
-    const inbox = await s.as(village.tokens.STAFF).get('/inbox');
-    expect(inbox.body.items.map((i: { stageKey: string }) => i.stageKey)).toEqual(households.map(() => 'village_appraisal'));
-    const again = await s.as(village.tokens.STAFF).post('/procedures/household-exit/bulk', { villageId: village.id, year: 2026 });
+    /** a bulk start: 202 at once with the batch, then its progress until it has answered every household */
+    const bulk = async (token: string, body: object, idempotencyKey?: string) => {
+      const agent = s.as(token);
+      const accepted = await agent.post('/procedures/household-exit/bulk', body, idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : undefined);
+      expect(accepted.status).toBe(202);
+      expect(accepted.body).toMatchObject({ villageId: village.id, year: 2026, status: 'RUNNING', progress: `/procedures/batches/${accepted.body.batchId}` });
+      // (a repeat with the same Idempotency-Key replays the stored body, without headers)
+      if (!accepted.headers['idempotent-replayed']) expect(accepted.headers.location).toBe(accepted.body.progress);
+      const progress = await eventually(async () => {
+        const read = await agent.get(accepted.body.progress);
+        expect(read.status).toBe(200);
+        expect(read.body.done).toBeLessThanOrEqual(read.body.total);
+        return read.body.status === 'COMPLETED' && read.body;
+      });
+      return { accepted: accepted.body, progress };
+    };
+    const first = await bulk(s.tree.townships[0].tokens.STAFF, { villageId: village.id, year: 2026 }, 'bulk-first');
+    expect(first.accepted.total).toBe(households.length);
+    expect(first.progress).toMatchObject({ total: households.length, done: households.length, started: households.length, alreadyOpen: 0, notEligible: 0 });
+    // every case is its own procedure, open and projected like a single start
+    const started = first.progress.results as Array<{ householdId: string; outcome: string; caseId: string; workflowId: string }>;
+    expect(started.map((r) => r.householdId).sort()).toEqual(households.map((h) => h.id).sort());
+    for (const r of started) expect(r.workflowId).toBe(`household-exit:${r.householdId}:2026`);
+    const inbox = async () => (await s.as(village.tokens.STAFF).get('/inbox')).body.items as Array<{ stageKey: string; caseId: string }>;
+    await eventually(async () => (await inbox()).length === households.length);
+    expect((await inbox()).map((i) => i.stageKey)).toEqual(households.map(() => 'village_appraisal'));
+    expect((await inbox()).map((i) => i.caseId).sort()).toEqual(started.map((r) => r.caseId).sort());
+    await recordHistory(s.env, batchWorkflowId(first.accepted.batchId), 'household-exit-batch-national-v1');
+    // the same request again (same caller, same key): the same batch, nothing opened twice
+    const repeated = await bulk(s.tree.townships[0].tokens.STAFF, { villageId: village.id, year: 2026 }, 'bulk-first');
+    expect(repeated.accepted.batchId).toBe(first.accepted.batchId);
     // the households are EXITING now, so only an explicit list reaches them
-    expect(again.body).toMatchObject({ started: 0, results: [] });
-    const explicit = await s.as(village.tokens.STAFF).post('/procedures/household-exit/bulk', {
-      villageId: village.id,
-      year: 2026,
-      householdIds: households.map((h) => h.id),
-    });
-    expect(explicit.body).toMatchObject({ started: 0, alreadyOpen: households.length });
+    const again = await bulk(village.tokens.STAFF, { villageId: village.id, year: 2026 });
+    expect(again.progress).toMatchObject({ total: 0, started: 0, results: [] });
+    const explicit = await bulk(village.tokens.STAFF, { villageId: village.id, year: 2026, householdIds: households.map((h) => h.id) });
+    expect(explicit.progress).toMatchObject({ started: 0, alreadyOpen: households.length });
+    // another village's leader sees neither the start nor the batch
+    expect((await s.as(s.tree.villages[0].tokens.LEADER).get(`/procedures/batches/${first.accepted.batchId}`)).status).toBe(403);
+    expect((await s.as(village.tokens.STAFF).get('/procedures/batches/00000000-0000-4000-8000-000000000000')).status).toBe(404);
     const outsider = await s.as(s.tree.villages[0].tokens.LEADER).post('/procedures/household-exit/bulk', { villageId: village.id });
     expect(outsider.status).toBe(403);
   });

@@ -7,12 +7,14 @@
 import request from 'supertest';
 import { createApp } from '../api/app';
 import { SA } from '../workflows/procedure/contract';
+import { BATCH_CONCURRENCY } from '../workflows/batch/contract';
 import { eventually, spawnWorker, startStack, type Stack, type WorkerProcess } from './helpers/stack';
 
 let s: Stack;
 let worker: WorkerProcess | undefined;
 beforeAll(async () => {
-  s = await startStack('dev', { tag: 'rst', townships: 1, villagesPerTownship: 1, householdsPerVillage: 3 }, { inProcessWorker: false });
+  // the second village's 45 households are one bulk start: three rounds of BATCH_CONCURRENCY starts
+  s = await startStack('dev', { tag: 'rst', townships: 1, villagesPerTownship: 2, householdsPerVillage: 45 }, { inProcessWorker: false });
 });
 afterEach(async () => {
   await worker?.kill();
@@ -130,4 +132,35 @@ test('given no worker for longer than the wait, when staff start a case and sign
     return r.status === 200 ? r : undefined;
   }, 30_000);
   expect(later.body).toMatchObject({ currentStageKey: 'village_appraisal', subjectId: second.id });
+});
+
+test('given a bulk start, when its worker is killed mid-batch and replaced, then every household has exactly one case', async () => {
+  const village = s.tree.villages[1];
+  const households = s.tree.households.filter((h) => h.villageId === village.id);
+  expect(households.length).toBeGreaterThan(2 * BATCH_CONCURRENCY);
+  const casesOpened = () => s.db.procedure.count({ where: { type: 'household-exit', subjectId: { in: households.map((h) => h.id) } } });
+  worker = await spawnWorker(s.env);
+  const accepted = await s.as(village.tokens.STAFF).post('/procedures/household-exit/bulk', { villageId: village.id, year: 2026 });
+  expect(accepted.status).toBe(202);
+  // SIGKILL as soon as the first cases are projected (wherever the batch then stands, the result must be the same)
+  const openedAtKill = await eventually(async () => (await casesOpened()) || false, 30_000);
+  await worker.kill();
+  worker = undefined;
+  console.log(`bulk start: worker killed with ${openedAtKill} of ${households.length} cases projected`);
+
+  worker = await spawnWorker(s.env);
+  const done = await eventually(async () => {
+    const progress = await s.as(village.tokens.STAFF).get(accepted.body.progress);
+    return progress.status === 200 && progress.body.status === 'COMPLETED' && progress.body;
+  }, 60_000);
+  expect(done).toMatchObject({ total: households.length, done: households.length, started: households.length, alreadyOpen: 0, notEligible: 0 });
+  // one case per household, the one the batch answered with, each projected and waiting at its first stage
+  await eventually(async () => (await casesOpened()) === households.length, 30_000);
+  const rows = await s.db.procedure.findMany({ where: { type: 'household-exit', subjectId: { in: households.map((h) => h.id) } }, select: { id: true, subjectId: true, currentStageKey: true } });
+  const answered = new Map((done.results as Array<{ householdId: string; caseId: string }>).map((r) => [r.householdId, r.caseId]));
+  expect(rows).toHaveLength(households.length);
+  for (const row of rows) {
+    expect(row.id).toBe(answered.get(row.subjectId));
+    expect(row.currentStageKey).toBe('village_appraisal');
+  }
 });

@@ -4,3 +4,4 @@ export { assessmentWorkflow } from './assessment/workflow';
 export { rectificationWorkflow } from './assessment/rectification';
 export { dutyWorkflow } from './duty/workflow';
 export { purgeIdempotencyKeysWorkflow } from './maintenance/workflow';
+export { householdExitBatchWorkflow } from './batch/workflow';

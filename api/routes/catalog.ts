@@ -16,6 +16,7 @@ import { AddWorkingDaysQuery, CalendarYearParams, DefinitionParams, DefinitionsQ
 import { AssessmentsQuery, Id as AssessmentParams, ItemParams, ScheduleBody, StartAssessmentBody } from './assessments';
 import { DutiesQuery } from './duties';
 import {
+  BatchParams,
   CaseParams,
   HouseholdQuery,
   NotificationParams,
@@ -154,11 +155,20 @@ export const ROUTES: readonly RouteEntry[] = [
     method: 'POST',
     path: '/procedures/household-exit/bulk',
     module: 'procedures',
-    summary: 'start household exits for a village’s list',
+    summary: 'start household exits for a village’s list as one batch (202; its progress at /procedures/batches/:batchId)',
     body: StartVillageExits,
     idempotent: true,
-    success: [200],
+    success: [202],
     access: { auth: 'starter', target: 'village', outside: 403, zh: '该村及其上级单位，按定义的发起人', en: 'the village or a unit above it, as the definition’s startedBy says' },
+  },
+  {
+    method: 'GET',
+    path: '/procedures/batches/:batchId',
+    module: 'procedures',
+    summary: 'a bulk start’s progress: households started, already open, not eligible',
+    params: BatchParams,
+    success: [200],
+    access: { auth: 'scope', target: 'village', outside: 403, zh: '该村及其上级单位', en: 'the village or a unit above it' },
   },
   {
     method: 'GET',

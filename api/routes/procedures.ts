@@ -39,6 +39,7 @@ export const StartVillageExits = z
   .object({ villageId: Id, year: Year.optional(), householdIds: z.array(Id).min(1).max(500).optional() })
   .strict();
 export const CaseParams = z.object({ caseId: z.string().uuid() });
+export const BatchParams = z.object({ batchId: z.string().uuid() });
 export const Paging = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
 export const OverdueQuery = Paging.extend({ staleDays: z.coerce.number().int().min(1).max(3650).optional() });
 export const NotificationQuery = Paging.extend({ unread: z.enum(['true', 'false']).optional() });
@@ -67,9 +68,16 @@ export function procedureRoutes(service: ProcedureService, db: Db, notifications
     res.status('pending' in result ? 202 : 201).json(result);
   };
 
+  // 202: the batch opens the cases; its progress is at /procedures/batches/:batchId
   r.post('/procedures/household-exit/bulk', once, async (req, res) => {
     const body = parse(StartVillageExits, req.body, 'body');
-    res.json(await service.startVillageHouseholdExits(principalOf(req), body.villageId, body.year ?? chinaYear(Date.now()), body.householdIds, key(req)));
+    const batch = await service.startVillageHouseholdExits(principalOf(req), body.villageId, body.year ?? chinaYear(Date.now()), body.householdIds, key(req));
+    res.status(202).location(batch.progress).json(batch);
+  });
+
+  r.get('/procedures/batches/:batchId', async (req, res) => {
+    const { batchId } = parse(BatchParams, req.params, 'params');
+    res.json(await service.batch(principalOf(req), batchId));
   });
 
   // every procedure type, shipped or published, by its slug: household-exit, village-exit, county-exit, …

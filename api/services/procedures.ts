@@ -2,9 +2,9 @@
  * Procedure cases: starting them, deciding their stages, reading them. The workflow owns each
  * case; this service authorises the caller, sends commands as updates, and reads the projection.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Client, WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowUpdateRPCTimeoutOrCancelledError, type WorkflowHandle } from '@temporalio/client';
-import type { UpdateDefinition } from '@temporalio/common';
+import { WorkflowNotFoundError, type UpdateDefinition } from '@temporalio/common';
 import { Prisma } from '../../generated/prisma/client';
 import type { Db } from '../../lib/prisma';
 import { latestOf, subjectOfType, type DefinitionStore } from '../../definitions';
@@ -29,8 +29,10 @@ import {
   signOffUpdate,
   statusQuery,
 } from '../../workflows/procedure/contract';
-import { subjectOf, subjectTypeOf, type OrgLevel, type ProcedureType, type SubjectSpec } from '../../workflows/procedure/definition';
+import { subjectOf, subjectTypeOf, type OrgLevel, type ProcedureDefinition, type ProcedureType, type SubjectSpec } from '../../workflows/procedure/definition';
 import type { procedureWorkflow } from '../../workflows/procedure/workflow';
+import { batchProgressQuery, batchWorkflowId, type BatchInput, type BatchProgress } from '../../workflows/batch/contract';
+import type { householdExitBatchWorkflow } from '../../workflows/batch/workflow';
 import { Principal, actorOf, assertInScope } from '../auth';
 import { noteTemporal, requestMemo } from '../request-context';
 import { DEFAULT_DECISION_WAIT_MS, decideOn } from './decide';
@@ -66,6 +68,28 @@ interface Subject {
   ineligible?: string;
 }
 
+/** A household as a case's subject, and why it cannot start if so. */
+function householdSubject(spec: SubjectSpec, h: { id: string; headName: string; registryNo: string; status: string }): { subject: ProcedureSubject; ineligible?: string } {
+  return {
+    subject: { type: subjectTypeOf(spec) as ProcedureSubject['type'], id: h.id, name: `${h.headName}户 (${h.registryNo})` },
+    ineligible: spec.notExited && h.status === 'EXITED' ? 'household has already exited' : undefined,
+  };
+}
+
+/** 409 when a parallel group of the definition has no industry department unit to answer it. */
+function assertDepartments(definition: ProcedureDefinition, departments: Record<string, string>): void {
+  const missing = definition.stages.flatMap((s) => (s.kind === 'parallel' ? s.branches.filter((b) => !departments[b.department]) : []));
+  if (missing.length) {
+    throw new ApiError(409, 'MissingDepartments', `no industry department unit for: ${missing.map((b) => `${b.department} (${b.name})`).join(', ')}`);
+  }
+}
+
+/** A UUID-shaped id derived from `text` (the same caller and Idempotency-Key give the same batch). */
+function uuidFrom(text: string): string {
+  const h = createHash('sha256').update(text).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
 export class ProcedureService {
   constructor(private readonly deps: ProcedureServiceDeps) {}
 
@@ -86,11 +110,7 @@ export class ProcedureService {
       );
       const household = rows[0];
       if (!household) throw notFound(`household ${subjectId}`);
-      return {
-        subject: { type, id: household.id, name: `${household.headName}户 (${household.registryNo})` },
-        unitPath: household.villagePath,
-        ineligible: spec.notExited && household.status === 'EXITED' ? 'household has already exited' : undefined,
-      };
+      return { ...householdSubject(spec, household), unitPath: household.villagePath };
     }
     const unit = await db.orgUnit.findUnique({ where: { id: subjectId } });
     if (!unit || unit.level !== spec.level || unit.department) throw notFound(`${type} ${subjectId}`);
@@ -121,15 +141,11 @@ export class ProcedureService {
     return { byLevel, departments, profile: province?.profile ?? 'national', western: province?.western ?? false };
   }
 
-  /** Starts a case of a procedure for one subject (a household, a village or a county). */
-  async start(me: Principal, procedureType: ProcedureType, subjectId: string, year: number, comment?: string, idempotencyKey?: string): Promise<StartResult> {
-    const { temporal, definitions, db } = this.deps;
-    // every profile of a type names the same subject: the type's national (or any) definition says which
-    const versions = await definitions.ofType(procedureType);
-    const spec = subjectOfType(versions, procedureType);
-    if (!spec) throw notFound(`procedure type ${procedureType}`);
-    const { subject, unitPath, ineligible } = await this.resolveSubject(spec, subjectId);
-    assertInScope(me, unitPath);
+  /**
+   * What every case of `procedureType` for a subject under `unitPath` starts with — the profile's
+   * definition, the units by level, the industry departments, the region — once `me` may start one.
+   */
+  private async caseTemplate(me: Principal, procedureType: ProcedureType, versions: ProcedureDefinition[], spec: SubjectSpec, unitPath: string) {
     const { byLevel, departments, profile, western } = await this.orgContext(unitPath);
     const definition = latestOf(versions, procedureType, profile);
     const own = subjectOf(definition);
@@ -140,11 +156,21 @@ export class ProcedureService {
     if (definition.startedBy && (!definition.startedBy.levels.includes(me.orgLevel) || !definition.startedBy.roles.includes(me.role) || me.department)) {
       throw forbidden(`a ${definition.name} case is started by ${definition.startedBy.roles.join('/')} at ${definition.startedBy.levels.join('/')} level`);
     }
+    return { definition, byLevel, departments, western };
+  }
+
+  /** Starts a case of a procedure for one subject (a household, a village or a county). */
+  async start(me: Principal, procedureType: ProcedureType, subjectId: string, year: number, comment?: string, idempotencyKey?: string): Promise<StartResult> {
+    const { temporal, definitions, db } = this.deps;
+    // every profile of a type names the same subject: the type's national (or any) definition says which
+    const versions = await definitions.ofType(procedureType);
+    const spec = subjectOfType(versions, procedureType);
+    if (!spec) throw notFound(`procedure type ${procedureType}`);
+    const { subject, unitPath, ineligible } = await this.resolveSubject(spec, subjectId);
+    assertInScope(me, unitPath);
+    const { definition, byLevel, departments, western } = await this.caseTemplate(me, procedureType, versions, spec, unitPath);
     if (ineligible) return { outcome: 'not_eligible', reason: ineligible };
-    const missing = definition.stages.flatMap((s) => (s.kind === 'parallel' ? s.branches.filter((b) => !departments[b.department]) : []));
-    if (missing.length) {
-      throw new ApiError(409, 'MissingDepartments', `no industry department unit for: ${missing.map((b) => `${b.department} (${b.name})`).join(', ')}`);
-    }
+    assertDepartments(definition, departments);
     const workflowId = procedureWorkflowId(definition.procedureType, subject.id, year);
     noteTemporal(workflowId);
     const caseId = randomUUID();
@@ -222,41 +248,82 @@ export class ProcedureService {
     }
   }
 
-  /** Starts household exits for a village's list (every household still poor, or the ones named). */
+  /**
+   * Starts household exits for a village's list (every household still poor, or the ones named)
+   * as one durable batch (workflows/batch/): answered at once with the batch, whose progress
+   * `batch()` reads. The caller's right to start is checked here, once for the village; the batch
+   * answers each household started, already open or not eligible. With an Idempotency-Key the
+   * batch's id follows from the caller and the key, so a repeat finds the same batch.
+   */
   async startVillageHouseholdExits(me: Principal, villageId: string, year: number, householdIds?: string[], idempotencyKey?: string) {
-    const { db } = this.deps;
+    const { db, temporal, definitions } = this.deps;
     const village = await db.orgUnit.findUnique({ where: { id: villageId } });
     if (!village || village.level !== 'VILLAGE') throw notFound(`village ${villageId}`);
     assertInScope(me, village.path);
     const households = await db.household.findMany({
       where: { villageId, ...(householdIds ? { id: { in: householdIds } } : { status: 'POOR' }) },
+      select: { id: true, headName: true, registryNo: true, status: true },
       orderBy: { registryNo: 'asc' },
     });
     const unknown = (householdIds ?? []).filter((id) => !households.some((h) => h.id === id));
     if (unknown.length) throw new ApiError(400, 'BadRequest', 'households not in this village', unknown.map((id) => ({ path: 'householdIds', id })));
-    const results: Array<{ householdId: string } & StartResult> = [];
-    // a few at a time: each start waits for its first projection
-    const queue = [...households];
-    const workers = Array.from({ length: 4 }, async () => {
-      for (let h = queue.shift(); h; h = queue.shift()) {
-        results.push({ householdId: h.id, ...(await this.start(me, 'household-exit', h.id, year, undefined, idempotencyKey && `${idempotencyKey}:${h.id}`)) });
-      }
-    });
-    await Promise.all(workers);
-    results.sort((a, b) => a.householdId.localeCompare(b.householdId));
-    const count = (o: StartResult['outcome']) => results.filter((r) => r.outcome === o).length;
-    return {
+    const versions = await definitions.ofType('household-exit');
+    const spec = subjectOfType(versions, 'household-exit');
+    if (!spec || spec.kind !== 'household') throw notFound('procedure type household-exit');
+    const { definition, byLevel, departments, western } = await this.caseTemplate(me, 'household-exit', versions, spec, village.path);
+    assertDepartments(definition, departments);
+
+    const batchId = idempotencyKey ? uuidFrom(`${me.personId}:${idempotencyKey}`) : randomUUID();
+    const workflowId = batchWorkflowId(batchId);
+    noteTemporal(workflowId);
+    const input: BatchInput = {
+      batchId,
       villageId,
       year,
-      started: count('started'),
-      alreadyOpen: count('already_open'),
-      notEligible: count('not_eligible'),
-      results: results.map((r) =>
-        r.outcome === 'started'
-          ? { householdId: r.householdId, outcome: r.outcome, caseId: r.caseId, workflowId: r.workflowId, ...('pending' in r ? { pending: true } : {}) }
-          : r,
-      ),
+      common: {
+        year,
+        definition,
+        orgPath: byLevel,
+        startedBy: actorOf(me),
+        western,
+        departments,
+        ...(this.deps.historyBoundEvents ? { historyBound: this.deps.historyBoundEvents } : {}),
+      },
+      households: households.map((h) => householdSubject(spec, h)),
+      memo: requestMemo(),
     };
+    try {
+      await temporal.withDeadline(Date.now() + this.waitMs, () =>
+        temporal.workflow.start<typeof householdExitBatchWorkflow>('householdExitBatchWorkflow', {
+          taskQueue: TASK_QUEUE,
+          workflowId,
+          args: [input],
+          workflowIdConflictPolicy: 'FAIL',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          memo: { villageId, villagePath: village.path, ...requestMemo() },
+        }),
+      );
+    } catch (err) {
+      // the same caller and key: that batch (a repeat after the API died before it answered)
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+    return { batchId, villageId, year, status: 'RUNNING' as const, total: households.length, progress: `/procedures/batches/${batchId}` };
+  }
+
+  /** A bulk start's progress, for whoever may see its village (404 for a batch that never was). */
+  async batch(me: Principal, batchId: string): Promise<BatchProgress> {
+    const { temporal } = this.deps;
+    const handle = temporal.workflow.getHandle<typeof householdExitBatchWorkflow>(batchWorkflowId(batchId));
+    const bounded = <T>(fn: () => Promise<T>) => temporal.withDeadline(Date.now() + this.waitMs, fn);
+    const description = await bounded(() => handle.describe()).catch((err: unknown) => {
+      throw err instanceof WorkflowNotFoundError ? notFound(`batch ${batchId}`) : err;
+    });
+    const villagePath = description.memo?.villagePath;
+    if (typeof villagePath !== 'string') throw notFound(`batch ${batchId}`);
+    assertInScope(me, villagePath);
+    // a finished batch answers from its result (no worker needed), a running one from its query
+    if (description.status.name === 'COMPLETED') return bounded(() => handle.result());
+    return bounded(() => handle.query(batchProgressQuery));
   }
 
   /** A decision by `me` on a case in their scope (see decideOn: a closed case answers 409 or the first outcome). */
