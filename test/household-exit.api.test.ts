@@ -3,7 +3,7 @@
  * marking, on the time-skipping test server (notice periods are skipped, not waited).
  * Steps and their basis: national 2016 exit rule; 000 篇三 第四十条, 第四十二条; 000 篇五 第十三条.
  */
-import { batchWorkflowId } from '../workflows/batch/contract';
+import { BATCH_MAX_HOUSEHOLDS, batchWorkflowId } from '../workflows/batch/contract';
 import { eventually, recordHistory, startStack, type Stack } from './helpers/stack';
 
 let s: Stack;
@@ -142,5 +142,21 @@ describe('household exit through the API', () => {
     expect((await s.as(village.tokens.STAFF).get('/procedures/batches/00000000-0000-4000-8000-000000000000')).status).toBe(404);
     const outsider = await s.as(s.tree.villages[0].tokens.LEADER).post('/procedures/household-exit/bulk', { villageId: village.id });
     expect(outsider.status).toBe(403);
+  });
+
+  test('given a village with more poor households than one batch takes, when started in bulk, then 400 names householdIds and nothing starts', async () => {
+    const village = s.tree.villages[0];
+    const ids = Array.from({ length: BATCH_MAX_HOUSEHOLDS + 1 }, (_, i) => `${village.id}-many-${i}`);
+    await s.db.household.createMany({
+      data: ids.map((id) => ({ id, registryNo: id, headName: '户主', villageId: village.id, memberCount: 3, incomePerCapita: 5200, foodClothingSecure: true, compulsoryEducation: true, basicMedical: true, safeHousing: true })),
+    });
+    try {
+      const res = await s.as(village.tokens.STAFF).post('/procedures/household-exit/bulk', { villageId: village.id, year: 2026 });
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatchObject({ code: 'BadRequest', details: [{ path: 'householdIds' }] });
+      expect(await s.db.procedure.count({ where: { subjectId: { in: ids } } })).toBe(0);
+    } finally {
+      await s.db.household.deleteMany({ where: { id: { in: ids } } });
+    }
   });
 });

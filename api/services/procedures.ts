@@ -31,7 +31,7 @@ import {
 } from '../../workflows/procedure/contract';
 import { subjectOf, subjectTypeOf, type OrgLevel, type ProcedureDefinition, type ProcedureType, type SubjectSpec } from '../../workflows/procedure/definition';
 import type { procedureWorkflow } from '../../workflows/procedure/workflow';
-import { batchProgressQuery, batchWorkflowId, type BatchInput, type BatchProgress } from '../../workflows/batch/contract';
+import { BATCH_MAX_HOUSEHOLDS, batchProgressQuery, batchWorkflowId, type BatchInput, type BatchProgress } from '../../workflows/batch/contract';
 import type { householdExitBatchWorkflow } from '../../workflows/batch/workflow';
 import { Principal, actorOf, assertInScope } from '../auth';
 import { noteTemporal, requestMemo } from '../request-context';
@@ -264,7 +264,11 @@ export class ProcedureService {
       where: { villageId, ...(householdIds ? { id: { in: householdIds } } : { status: 'POOR' }) },
       select: { id: true, headName: true, registryNo: true, status: true },
       orderBy: { registryNo: 'asc' },
+      take: BATCH_MAX_HOUSEHOLDS + 1,
     });
+    if (households.length > BATCH_MAX_HOUSEHOLDS) {
+      throw new ApiError(400, 'BadRequest', `more than ${BATCH_MAX_HOUSEHOLDS} households are still poor in this village: start them in named lists (householdIds)`, [{ path: 'householdIds' }]);
+    }
     const unknown = (householdIds ?? []).filter((id) => !households.some((h) => h.id === id));
     if (unknown.length) throw new ApiError(400, 'BadRequest', 'households not in this village', unknown.map((id) => ({ path: 'householdIds', id })));
     const versions = await definitions.ofType('household-exit');

@@ -14,6 +14,12 @@ export function batchWorkflowId(batchId: string): string {
 /** Cases the batch starts at once (each start is one child workflow start through the server). */
 export const BATCH_CONCURRENCY = 20;
 
+/**
+ * Households one batch takes at the most (its input carries each one's subject: ~200 bytes, so
+ * ~200 kB, well inside Temporal's payload limits); a village with more is started in named lists.
+ */
+export const BATCH_MAX_HOUSEHOLDS = 1000;
+
 export interface BatchInput {
   batchId: string;
   villageId: string;
