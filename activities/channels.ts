@@ -1,9 +1,10 @@
 /**
  * Outbound notification channels (issue 10): how one message reaches a WeCom group robot
- * (企业微信群机器人), a DingTalk robot (钉钉自定义机器人, signed with its timestamp secret), or a
- * system of the office's own through a generic webhook. Each `deliver` is one HTTP POST with a
- * bounded wait; its outcome says whether a retry can help (a network error, a 5xx, 408, 429, a
- * robot's rate limit) or not (any other 4xx, a robot's refusal such as a bad signature). Sending is
+ * (企业微信群机器人), a DingTalk robot (钉钉自定义机器人, signed with its timestamp secret), a
+ * system of the office's own through a generic webhook, or a person by e-mail over SMTP. Each
+ * `deliver` is one HTTP POST (or one SMTP transaction) with a bounded wait; its outcome says
+ * whether a retry can help (a network error, a 5xx, 408, 429, a robot's rate limit, an SMTP 4xx)
+ * or not (any other 4xx, a robot's refusal such as a bad signature, an SMTP 5xx). Sending is
  * at-least-once: the webhook carries the notification's dedupe key as `Idempotency-Key`, and the
  * robots, which have none, are not sent a message again once one attempt was delivered (the
  * caller keeps the delivery record).
@@ -11,7 +12,8 @@
  * Messages are markdown in Chinese with a link to the case. Bodies are cut to the robots' limits
  * on a character boundary (WeCom: 4 096 bytes of content; DingTalk: 20 000 bytes).
  */
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import type { Transporter } from 'nodemailer';
 
 /** What every channel sends: one notification to one recipient. */
 export interface ChannelMessage {
@@ -34,9 +36,12 @@ export type DeliveryOutcome =
 export type ChannelTarget =
   | { channel: 'wecom'; webhookUrl: string }
   | { channel: 'dingtalk'; webhookUrl: string; secret?: string }
-  | { channel: 'webhook'; url: string; secret: string };
+  | { channel: 'webhook'; url: string; secret: string }
+  | { channel: 'email'; address: string };
 
 export interface ChannelDeps {
+  /** the SMTP transport (nodemailer) and the sender address, for e-mail */
+  mail?: { transport: Transporter; from: string };
   /** the HTTP client (global fetch by default) */
   fetch?: typeof fetch;
   /** the clock, for DingTalk's signed timestamp and the webhook's (ms since the epoch) */
@@ -178,6 +183,43 @@ async function post(deps: ChannelDeps, url: string, body: string, headers: Recor
   return { delivered: false, retryable: ROBOT_RATE_LIMITED.has(code), status: res.status, error: `errcode ${String(answer.errcode)}: ${String(answer.errmsg ?? '').slice(0, 300)}` };
 }
 
+/** The message as an e-mail: a subject with its kind, the body, and the link to the case (UTF-8 throughout). */
+export function emailOf(message: ChannelMessage) {
+  const lines = [message.body];
+  if (message.recipient) lines.unshift(`${message.recipient.name}：`, '');
+  if (message.caseUrl) lines.push('', `查看案件：${message.caseUrl}`);
+  lines.push('', '——脱贫退出与成效考核系统（本邮件由系统自动发送）');
+  return { subject: `【${KIND_LABEL[message.kind]}】${message.title}`, text: lines.join('\n') };
+}
+
+/** An SMTP reply code (nodemailer's `responseCode`): 4xx is temporary, 5xx permanent. */
+const smtpCode = (err: unknown): number | undefined => {
+  const code = (err as { responseCode?: unknown })?.responseCode;
+  return typeof code === 'number' ? code : undefined;
+};
+
+/** One SMTP transaction; the Message-ID follows from the dedupe key, so a resent copy is recognisably the same mail. */
+async function sendMail(deps: ChannelDeps, address: string, message: ChannelMessage): Promise<DeliveryOutcome> {
+  if (!deps.mail) return { delivered: false, retryable: false, error: 'no SMTP server is configured' };
+  const { subject, text } = emailOf(message);
+  const id = createHash('sha256').update(message.dedupeKey).digest('hex').slice(0, 32);
+  try {
+    await deps.mail.transport.sendMail({
+      from: deps.mail.from,
+      to: address,
+      subject,
+      text,
+      messageId: `<${id}@fupin.notifications>`,
+      headers: { 'X-Fupin-Dedupe-Key': message.dedupeKey },
+    });
+    return { delivered: true, status: 250 };
+  } catch (err) {
+    const code = smtpCode(err);
+    const error = `${code ? `SMTP ${code}: ` : ''}${err instanceof Error ? err.message : String(err)}`.slice(0, 500);
+    return { delivered: false, retryable: code === undefined || code < 500, ...(code ? { status: code } : {}), error };
+  }
+}
+
 /** Sends one message to one target. */
 export async function deliver(target: ChannelTarget, message: ChannelMessage, deps: ChannelDeps = {}): Promise<DeliveryOutcome> {
   const now = (deps.now ?? Date.now)();
@@ -202,5 +244,7 @@ export async function deliver(target: ChannelTarget, message: ChannelMessage, de
         false,
       );
     }
+    case 'email':
+      return sendMail(deps, target.address, message);
   }
 }

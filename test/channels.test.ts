@@ -2,11 +2,15 @@
  * The outbound channels (activities/channels.ts; issue 10) against real HTTP receivers on loopback:
  * a WeCom-format and a DingTalk-format robot (the DingTalk receiver checks the signature the way
  * DingTalk does), and a generic webhook receiver that checks the HMAC and keeps one message per
- * Idempotency-Key. Failures are classified: what a retry can mend, and what it cannot.
+ * Idempotency-Key; and e-mail through a real SMTP server on loopback (the `smtp-server` package)
+ * read back with a MIME parser. Failures are classified: what a retry can mend, and what it cannot.
  */
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { createTransport } from 'nodemailer';
+import { SMTPServer } from 'smtp-server';
 import {
   WEBHOOK_HEADERS,
   deliver,
@@ -184,4 +188,67 @@ test('long and hostile text: cut to the robot limit on a character boundary, mar
   expect(truncateUtf8('逾期逾期', 7)).toBe('逾…');
   expect(truncateUtf8('𠀀𠀀', 7)).toBe('𠀀…');
   expect(truncateUtf8('短', 100)).toBe('短');
+});
+
+/** An SMTP server on 127.0.0.1 that keeps what it is sent; `refuse` answers a recipient with an SMTP error. */
+async function smtpSink(refuse?: (address: string) => { code: number; message: string } | undefined) {
+  const mails: ParsedMail[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onRcptTo(address, _session, callback) {
+      const refusal = refuse?.(address.address);
+      if (!refusal) return callback();
+      callback(Object.assign(new Error(refusal.message), { responseCode: refusal.code }));
+    },
+    onData(stream, _session, callback) {
+      simpleParser(stream).then(
+        (mail) => {
+          mails.push(mail);
+          callback();
+        },
+        (err: Error) => callback(err),
+      );
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.server.address() as AddressInfo;
+  const transport = createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, connectionTimeout: 2000, greetingTimeout: 2000, socketTimeout: 5000 });
+  const close = async () => {
+    transport.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  closers.push(close);
+  return { mails, port, mail: { transport, from: '"脱贫攻坚督办" <duban@fupin.example.gov.cn>' } };
+}
+
+test('an e-mail in Chinese reaches a real SMTP server: UTF-8 subject and body, the case link, a Message-ID from the dedupe key', async () => {
+  const sink = await smtpSink();
+  const outcome = await deliver({ channel: 'email', address: 'lisi@nangou.example.gov.cn' }, escalation, { mail: sink.mail });
+  expect(outcome).toEqual({ delivered: true, status: 250 });
+  expect(sink.mails).toHaveLength(1);
+  const [mail] = sink.mails;
+  expect(mail.subject).toBe(`【逾期督办】${escalation.title}`);
+  expect(mail.text).toContain('李四：');
+  expect(mail.text).toContain(escalation.body);
+  expect(mail.text).toContain('查看案件：https://fupin.example.gov.cn/cases/case-1');
+  expect(mail.from?.value[0]).toEqual({ address: 'duban@fupin.example.gov.cn', name: '脱贫攻坚督办' });
+  expect(mail.headers.get('x-fupin-dedupe-key')).toBe(escalation.dedupeKey);
+  // the same message sent again carries the same Message-ID: a mail system can tell the copies apart
+  await deliver({ channel: 'email', address: 'lisi@nangou.example.gov.cn' }, escalation, { mail: sink.mail });
+  expect(sink.mails[1].messageId).toBe(mail.messageId);
+  expect(mail.messageId).toMatch(/^<[0-9a-f]{32}@fupin\.notifications>$/);
+});
+
+test('SMTP refusals: a 4xx is worth a retry, a 5xx is not, no server is; no SMTP configured is final', async () => {
+  const sink = await smtpSink((address) =>
+    address.startsWith('busy') ? { code: 451, message: 'mailbox busy, try later' } : address.startsWith('gone') ? { code: 550, message: 'no such mailbox' } : undefined,
+  );
+  expect(await deliver({ channel: 'email', address: 'busy@x.example.gov.cn' }, escalation, { mail: sink.mail })).toMatchObject({ delivered: false, retryable: true, status: 451 });
+  expect(await deliver({ channel: 'email', address: 'gone@x.example.gov.cn' }, escalation, { mail: sink.mail })).toMatchObject({ delivered: false, retryable: false, status: 550 });
+  expect(sink.mails).toHaveLength(0);
+  const nowhere = { transport: createTransport({ host: '127.0.0.1', port: 1, secure: false, ignoreTLS: true, connectionTimeout: 1000 }), from: 'a@b.example.gov.cn' };
+  expect(await deliver({ channel: 'email', address: 'lisi@x.example.gov.cn' }, escalation, { mail: nowhere })).toMatchObject({ delivered: false, retryable: true });
+  expect(await deliver({ channel: 'email', address: 'lisi@x.example.gov.cn' }, escalation)).toEqual({ delivered: false, retryable: false, error: 'no SMTP server is configured' });
 });
