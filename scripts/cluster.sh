@@ -20,6 +20,11 @@ source "$ROOT/scripts/proc.sh"
 CLUSTER_NODES="${CLUSTER_NODES:-2}"
 CLUSTER_PORT_BASE="${CLUSTER_PORT_BASE:-7300}"
 CLUSTER_HISTORY_SHARDS="${CLUSTER_HISTORY_SHARDS:-16}" # fixed when the databases are created
+# Workflows a history node keeps in memory. The server's default (128 000 per node, each kept an
+# hour after its last use) held every case opened in the last hour, ~25 kB each: one node grew to
+# 3.7 GB while 10^5 cases opened (bench/RESULTS.md). A case past the bound is read back from
+# PostgreSQL at its next task.
+CLUSTER_HISTORY_CACHE_ENTRIES="${CLUSTER_HISTORY_CACHE_ENTRIES:-8192}"
 TEMPORAL_DB="${TEMPORAL_DB:-temporal}"
 TEMPORAL_VISIBILITY_DB="${TEMPORAL_VISIBILITY_DB:-temporal_visibility}"
 TEMPORAL_PGPASSWORD="${TEMPORAL_PGPASSWORD:-}"
@@ -113,7 +118,8 @@ YAML
 }
 
 # What the dev server turns on and this project relies on: workflow updates (every decision),
-# and search attributes visible to the next request right after they are created.
+# and search attributes visible to the next request right after they are created; and the bound
+# on the history nodes' workflow cache (CLUSTER_HISTORY_CACHE_ENTRIES).
 dynamic_config() {
   cat <<YAML
 frontend.enableUpdateWorkflowExecution:
@@ -122,6 +128,8 @@ frontend.enableUpdateWorkflowExecutionAsyncAccepted:
   - value: true
 system.forceSearchAttributesCacheRefreshOnRead:
   - value: true
+history.hostLevelCacheMaxSize:
+  - value: $CLUSTER_HISTORY_CACHE_ENTRIES
 YAML
 }
 
