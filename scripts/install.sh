@@ -28,9 +28,8 @@ fi
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm packages from package-lock.json"
-  # `npm install` on the committed lockfile, not `npm ci`: the registry here lacks @swc/core's
-  # macOS/Windows binaries, so the lockfile cannot list them and `npm ci` refuses it as out of sync.
-  npm install --no-audit --no-fund --loglevel=error
+  # exactly the lockfile (`npm ci`: it refuses a lockfile out of sync with package.json)
+  npm ci --no-audit --no-fund --loglevel=error
 fi
 
 log "generating the Prisma client"
