@@ -15,7 +15,6 @@ import { BATCH_CONCURRENCY, batchProgressQuery, type BatchInput, type BatchOutco
 export async function householdExitBatchWorkflow(input: BatchInput): Promise<BatchProgress> {
   const { batchId, villageId, year, common, households } = input;
   const results = new Map<string, BatchOutcome>();
-  let finished = false;
   const progress = (): BatchProgress => {
     const answered = households.flatMap((h) => results.get(h.subject.id) ?? []);
     const count = (outcome: BatchOutcome['outcome']) => answered.filter((r) => r.outcome === outcome).length;
@@ -23,7 +22,7 @@ export async function householdExitBatchWorkflow(input: BatchInput): Promise<Bat
       batchId,
       villageId,
       year,
-      status: finished ? 'COMPLETED' : 'RUNNING',
+      status: answered.length === households.length ? 'COMPLETED' : 'RUNNING',
       total: households.length,
       done: answered.length,
       started: count('started'),
@@ -64,6 +63,5 @@ export async function householdExitBatchWorkflow(input: BatchInput): Promise<Bat
   for (let i = 0; i < eligible.length; i += BATCH_CONCURRENCY) {
     await Promise.all(eligible.slice(i, i + BATCH_CONCURRENCY).map(open));
   }
-  finished = true;
   return progress();
 }
